@@ -1,0 +1,281 @@
+"""Eligibility check: which posts of the imported tables the student can apply to.
+
+``eligibility_form`` asks for whatever the check needs and the profile lacks (it shares
+the intake's questions and validation); ``action_check_eligibility`` then answers with the
+counts, the best matches first and why the nearest misses fail. ``action_post_info``
+explains one post.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import case_profile, has_consent, register_ask_actions, say
+from actions.intake import ValidateIntakeForm
+from bot import cases, normalize
+from bot.positions import api
+
+logger = logging.getLogger(__name__)
+
+ELIGIBILITY_SLOTS = ("education", "major", "grad_year", "fresh_graduate", "age", "political_status",
+                     "experience_years", "target_exam", "gender")
+SHOW = 5
+
+_CN_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+class ValidateEligibilityForm(ValidateIntakeForm):
+    def name(self) -> Text:
+        return "validate_eligibility_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        return list(ELIGIBILITY_SLOTS)
+
+
+register_ask_actions(globals(), ["gender"])
+
+
+# -- helpers shared with the strategy flow -----------------------------------------------------
+
+def ordinal_from_text(text: str) -> Optional[int]:
+    """"第二个" / "第2个" / "2号" → 2."""
+    m = re.search(r"第\s*(\d{1,2}|[一二两三四五六七八九十])\s*[个条号岗]?", text or "")
+    if not m:
+        m = re.search(r"(?<!\d)(\d{1,2})\s*号", text or "")
+    if not m:
+        return None
+    token = m.group(1)
+    return int(token) if token.isdigit() else _CN_ORDINALS.get(token)
+
+
+def post_code_from(tracker: Tracker) -> Optional[str]:
+    """A post the student means: a code in the message, or "第N个" of the last list."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "post_code" and entity.get("value"):
+            return str(entity["value"]).strip()
+    text = tracker.latest_message.get("text") or ""
+    m = re.search(r"(?<!\d)(\d{17}|\d{12}|\d{8})(?!\d)", text)
+    if m:
+        return m.group(1)
+    n = ordinal_from_text(text)
+    shown = tracker.get_slot("last_list") or []
+    if n and 1 <= n <= len(shown):
+        return shown[n - 1]
+    return None
+
+
+def exam_for(tracker: Tracker, profile: Dict[str, Any]) -> Optional[str]:
+    """The exam named in this message (a one-off choice), else the student's target."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "exam":
+            result = normalize.normalize_exam(entity.get("value"), profile.get("target_region"))
+            if result.ok:
+                return result.value
+    return profile.get("target_exam")
+
+
+def available_exam_buttons() -> List[Dict[str, str]]:
+    return [{"title": f"看{x['exam']}{x['year']}", "payload": f'/check_my_eligibility{{"exam":"{x["exam"]}"}}'}
+            for x in api.list_exams()]
+
+
+def fmt_ratio(ratio: Optional[float]) -> str:
+    if ratio is None:
+        return "暂无报名数据"
+    return f"{ratio:.0f}:1" if ratio >= 10 else f"{ratio:.1f}:1"
+
+
+def post_line(i: int, row: Dict[str, Any]) -> str:
+    where = row.get("unit") or row.get("organ") or ""
+    ratio = f" · 竞争比{fmt_ratio(row.get('ratio'))}" if row.get("ratio") is not None else ""
+    return f"{i}. {row['code']} {where} · {row.get('name') or ''} · 招{row.get('openings') or '?'}人{ratio}"
+
+
+def reason_counts(ev: Any, verdict_code: int, single_only: bool) -> Counter:
+    """How often each reason decides a verdict; reasons depend only on a post's condition
+    set and major requirement, so each combination is evaluated once."""
+    import numpy as np
+
+    cp = ev.compiled
+    counter: Counter = Counter()
+    memo: Dict[Tuple[int, int], List[str]] = {}
+    for i in np.nonzero(ev.verdict == verdict_code)[0]:
+        key = (int(cp.set_of_post[i]), int(cp.major_of_post[i]))
+        if key not in memo:
+            reasons = [r for r in ev.details(int(i))["reasons"] if not r.startswith("咨询电话")]
+            memo[key] = reasons
+        reasons = memo[key]
+        if single_only and len(reasons) != 1:
+            continue
+        for reason in reasons[:1] if single_only else reasons:
+            counter[_short_reason(reason)] += 1
+    return counter
+
+
+def _short_reason(reason: str) -> str:
+    """Drops the student's own values in parentheses so reasons group together."""
+    return re.sub(r"（你[^）]*）", "", reason).strip("；; ")
+
+
+# -- the check -------------------------------------------------------------------------------
+
+class ActionCheckEligibility(Action):
+    def name(self) -> Text:
+        return "action_check_eligibility"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        profile = case_profile(tracker)
+        exam = exam_for(tracker, profile)
+        try:
+            name, year = api.resolve_exam(exam)
+        except api.UnknownExam:
+            available = "、".join(f"{x['exam']}{x['year']}年" for x in api.list_exams()) or "无"
+            say(dispatcher, "eligibility_no_data", buttons=available_exam_buttons(), exam=exam or "你的目标考试",
+                available=available)
+            return []
+        except api.PositionsError as exc:
+            say(dispatcher, "eligibility_error", error=str(exc))
+            return []
+
+        data, ev = api.evaluation_for(profile, name, year)
+        counts = ev.counts()
+        total = sum(counts.values())
+        lines = [f"按你的条件核对了{name}{year}年全部{total}个职位：",
+                 f"✅ 符合条件：{counts['eligible']}个",
+                 f"❓ 需要向招录单位确认：{counts['needs_confirmation']}个",
+                 f"❌ 不符合：{counts['not_eligible']}个"]
+        dispatcher.utter_message(text="\n".join(lines))
+
+        best = self._best(profile, name, year)
+        shown = [row["code"] for row in best]
+        if best:
+            has_ratio = any(r.get("ratio") is not None for r in best)
+            head = "竞争最小的几个" if has_ratio else "招人最多的几个"
+            region = profile.get("target_region") or ""
+            where = f"（{region.split('·')[-1]}优先）" if "·" in region else ""
+            text = f"你符合条件的岗位里，{head}{where}：\n" + "\n".join(post_line(i + 1, r) for i, r in enumerate(best))
+            dispatcher.utter_message(
+                text=text + "\n说“第1个详细说说”看详情，或“把第1个加入备选”。",
+                buttons=[{"title": "第1个加入备选", "payload": f'/shortlist_post{{"post_code":"{shown[0]}"}}'},
+                         {"title": "第1个详情", "payload": f'/ask_post_info{{"post_code":"{shown[0]}"}}'}])
+
+        from bot.positions.engine import NEEDS_CONFIRMATION, NOT_ELIGIBLE
+
+        misses = reason_counts(ev, NOT_ELIGIBLE, single_only=True).most_common(3)
+        if misses:
+            dispatcher.utter_message(text="只差一个条件的岗位：\n" + "\n".join(
+                f"· 差一个条件：{reason}（{n}个岗位）" for reason, n in misses))
+        confirm = reason_counts(ev, NEEDS_CONFIRMATION, single_only=False).most_common(2)
+        if confirm:
+            dispatcher.utter_message(text="需要确认的主要是：\n" + "\n".join(
+                f"· {reason}（{n}个岗位）" for reason, n in confirm) +
+                "\n这类岗位建议打职位表上的咨询电话问清楚再决定。")
+        missing = [label for key, label in (("gender", "性别"), ("hukou", "户籍"))
+                   if profile.get(key) is None]
+        if missing:
+            dispatcher.utter_message(text=f"提示：你没有提供{'、'.join(missing)}，限{'、'.join(missing)}的岗位都算在“需要确认”里。")
+
+        if has_consent(tracker):
+            cases.record_eligibility(tracker.sender_id, name, year, counts, {
+                "shown": shown,
+                "near_misses": [{"reason": r, "posts": n} for r, n in misses],
+                "to_confirm": [{"reason": r, "posts": n} for r, n in confirm],
+            })
+        return [SlotSet("last_list", shown)]
+
+    @staticmethod
+    def _best(profile: Dict[str, Any], exam: str, year: int) -> List[Dict[str, Any]]:
+        rows = api.search_posts(exam, year, profile=profile, verdict="eligible", sort="ratio", limit=None)
+        region = profile.get("target_region") or ""
+        city = region.split("·")[-1] if "·" in region else None
+        if city:
+            short = city[:-1] if city.endswith(("市", "州")) and len(city) > 2 else city
+            local = [r for r in rows if short in (r.get("city") or "") or short in (r.get("organ") or "")]
+            rows = local + [r for r in rows if r not in local]
+        if rows and all(r.get("ratio") is None for r in rows[:SHOW]):
+            rows = sorted(rows, key=lambda r: -(r.get("openings") or 0))
+        return rows[:SHOW]
+
+
+def post_the_student_means(dispatcher: CollectingDispatcher, tracker: Tracker
+                           ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
+    """(post, the student's verdict on it, profile) for the post the message names, or None
+    after telling the student what is missing or wrong."""
+    code = post_code_from(tracker)
+    if not code:
+        say(dispatcher, "post_code_needed")
+        return None
+    profile = case_profile(tracker)
+    try:
+        post = api.get_post(code)
+        verdict = api.check_post(profile, code, post["exam"], post["year"])
+    except api.PositionsError as exc:
+        dispatcher.utter_message(text=str(exc))
+        return None
+    return post, verdict, profile
+
+
+class ActionPostInfo(Action):
+    def name(self) -> Text:
+        return "action_post_info"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        found = post_the_student_means(dispatcher, tracker)
+        if found is None:
+            return []
+        post, verdict, profile = found
+        code = post["code"]
+        competition = api.post_competition(code, post["exam"], post["year"], profile=profile)
+        dispatcher.utter_message(text=describe_post(post, competition, verdict),
+                                 buttons=[{"title": "加入备选", "payload": f'/shortlist_post{{"post_code":"{code}"}}'}])
+        return []
+
+
+REQUIREMENT_LABELS = (("education", "学历"), ("degree", "学位"), ("major", "专业"), ("major_undergrad", "本科专业"),
+                      ("major_graduate", "研究生专业"), ("age", "年龄"), ("political_status", "政治面貌"),
+                      ("grassroots_experience", "基层工作经历"), ("target_group", "招录对象"),
+                      ("other", "其他要求"), ("remarks", "备注"))
+
+
+def describe_post(post: Dict[str, Any], competition: Dict[str, Any], verdict: Dict[str, Any]) -> str:
+    req = post.get("requirements") or {}
+    lines = [f"{post['code']}｜{post.get('unit') or post.get('organ')} · {post.get('name')}",
+             f"{post['exam']}{post['year']}年，招{post.get('openings')}人" +
+             (f"，{post.get('city')}" if post.get("city") else "")]
+    if post.get("description"):
+        lines.append(f"职位简介：{post['description']}")
+    for key, label in REQUIREMENT_LABELS:
+        if req.get(key):
+            value = str(req[key])
+            lines.append(f"{label}：{value[:160]}{'…' if len(value) > 160 else ''}")
+    if competition.get("ratio") is not None:
+        lines.append(f"竞争：截至{competition.get('date')}报名{competition.get('applicants')}人，"
+                     f"竞争比{fmt_ratio(competition.get('ratio'))}，在全部{competition.get('posts_ranked')}个岗位里"
+                     f"热门程度排第{competition.get('rank_all')}")
+        trend = [s for s in competition.get("snapshots") or [] if s.get("applicants") is not None]
+        if len(trend) > 1:
+            lines.append("报名趋势：" + " → ".join(f"{s['date'][5:]} {s['applicants']}人" for s in trend))
+        if competition.get("one_in_a_thousand"):
+            lines.append("⚠️ 这是“千里挑一”级别的热门岗，风险很高。")
+    else:
+        lines.append("竞争：这张职位表没有报名人数数据。")
+    v = verdict.get("verdict")
+    reasons = "；".join(verdict.get("reasons") or [])
+    if v == "eligible":
+        lines.append("你的情况：✅ 符合报考条件")
+    elif v == "not_eligible":
+        lines.append(f"你的情况：❌ 不符合——{reasons}")
+    else:
+        lines.append(f"你的情况：❓ 需要确认——{reasons}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Rasa input channels of the project (media files, web chat, Telegram)."""
