@@ -84,13 +84,17 @@ def is_interruption(tracker: Tracker, threshold: float = 0.8) -> bool:
 
 # Requests that stop a free-text answer from being taken as the answer.
 CONTROL_INTENTS = {"stop", "skip_question", "resume", "restart", "delete_my_data", "show_my_data",
-                   "show_progress", "help", "bot_challenge"}
+                   "show_progress", "bot_challenge"}
 # Requests that an answer in one's own words can easily resemble ("表达能力一般" is not a
 # rating): they interrupt only when the message says so in so many words.
 CUED_INTENTS = {
     "give_feedback": re.compile(r"评价|打.{0,3}分|评分|反馈|满意|建议|服务|体验|[1-5一二三四五][星分]"),
     "complain": re.compile(r"投诉|举报|不满|太差|差劲|垃圾|气死|态度"),
     "request_counselor": re.compile(r"人工|真人|顾问|老师|客服|human"),
+    # "很有帮助" is praise, not a request for the help menu.
+    "help": re.compile(r"(?<![有很大])帮助|功能|怎么(用|使用|操作|开始|玩)|使用(说明|方法|指南)|说明书|菜单|help|"
+                       r"教程|指南|新手|文档|能(干|做|帮|办)|会(什么|啥|干|些)|从哪|不会用|命令|指令|"
+                       r"什么服务|服务包括|模块|(你|是)干(嘛|啥)|问(啥|什么|哪)", re.IGNORECASE),
 }
 # Intents that are questions only when the message is phrased as one.
 QUESTION_INTENTS = {"faq", "ask_post_info"}

@@ -35,7 +35,10 @@ def train(force: bool, config: str) -> None:
 
     existed = model_path(config).exists()
     started = time.perf_counter()
-    path = ensure_model(config, force=force)
+    try:
+        path = ensure_model(config, force=force)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
     if existed and not force:
         click.echo(f"model up to date: {path.relative_to(ROOT)}")
     else:
