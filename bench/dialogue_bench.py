@@ -83,6 +83,7 @@ def _run(cmd: List[str], cwd: Path, env: Optional[Dict[str, str]] = None, log: O
 def moodbot(work: Path) -> Dict[str, Any]:
     """Creates and trains `rasa init`'s project in ``work``; returns its model and time."""
     project = work / "moodbot"
+    project.mkdir(parents=True, exist_ok=True)   # `rasa init --init-dir` wants it to exist
     env = rasa_env()
     env["RASA_CACHE_DIRECTORY"] = str(work / "moodbot-cache")
     seconds = _run([rasa_bin(), "init", "--no-prompt", "--init-dir", str(project)], cwd=work, env=env,

@@ -38,6 +38,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import rasa_patches
+
+rasa_patches.apply()   # Rasa imports this module in the server process
+
 from bot import privacy
 from bot.config import settings
 from bot.db import get_engine, upgrade

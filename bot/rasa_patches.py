@@ -1,0 +1,49 @@
+"""One measured fix to Rasa 3.6, applied in the Rasa server process.
+
+After every custom action, Rasa's ``RemoteAction._validate_action_result`` checks the
+action server's response with ``jsonschema.validate(result, spec)``. With jsonschema 4.17
+(the version Rasa 3.6 allows), that call first validates the *schema itself* against the
+draft-2020-12 meta-schema, every time. The profile of a running assistant (py-spy, bench
+turns) put half of Rasa's CPU time there, for a schema that never changes.
+
+``apply()`` swaps in the same check with the validator built once: the same schema, the
+same errors (``best_match``, as ``jsonschema.validate`` raises) and the same message.
+It is called when Rasa imports the project's tracker store and channels, so it is in
+effect wherever ``rasa run`` serves this project. Idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Text
+
+_applied = False
+
+
+def apply() -> None:
+    global _applied
+    if _applied:
+        return
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    spec = RemoteAction.action_response_format_spec()
+    validator_class = validator_for(spec)
+    validator_class.check_schema(spec)
+    validator = validator_class(spec)
+
+    def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+        error = best_match(validator.iter_errors(result))
+        if error is not None:
+            error.message += (
+                f". Failed to validate Action server response from API, "
+                f"make sure your response from the Action endpoint is valid. "
+                f"For more information about the format visit "
+                f"{DOCS_BASE_URL}/custom-actions"
+            )
+            raise error
+        return True
+
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    _applied = True
