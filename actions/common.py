@@ -91,8 +91,10 @@ CUED_INTENTS = {
     "give_feedback": re.compile(r"评价|打.{0,3}分|评分|反馈|满意|建议|服务|体验|[1-5一二三四五][星分]"),
     "complain": re.compile(r"投诉|举报|不满|太差|差劲|垃圾|气死|态度"),
     "request_counselor": re.compile(r"人工|真人|顾问|老师|客服|human"),
-    # "很有帮助" is praise, not a request for the help menu.
-    "help": re.compile(r"(?<![有很大])帮助|功能|怎么(用|使用|操作|开始|玩)|使用(说明|方法|指南)|说明书|菜单|help|"
+    # "很有帮助"/"对我帮助很大" are praise, not a request for the help menu: 帮助 alone
+    # (or "帮助文档") asks for it, 帮助 inside a sentence does not.
+    "help": re.compile(r"^\s*(求|需要|查看)?帮助\s*[!！。?？]*\s*$|帮助(文档|菜单|说明|中心)|功能|"
+                       r"怎么(用|使用|操作|开始|玩)|使用(说明|方法|指南)|说明书|菜单|help|"
                        r"教程|指南|新手|文档|能(干|做|帮|办)|会(什么|啥|干|些)|从哪|不会用|命令|指令|"
                        r"什么服务|服务包括|模块|(你|是)干(嘛|啥)|问(啥|什么|哪)", re.IGNORECASE),
 }

@@ -8,8 +8,9 @@ turns) put half of Rasa's CPU time there, for a schema that never changes.
 
 ``apply()`` swaps in the same check with the validator built once: the same schema, the
 same errors (``best_match``, as ``jsonschema.validate`` raises) and the same message.
-It is called when Rasa imports the project's tracker store and channels, so it is in
-effect wherever ``rasa run`` serves this project. Idempotent.
+It is called when Rasa imports the project's tracker store (bot/tracker_store.py, named
+by both endpoints files), so it is in effect wherever ``rasa run`` serves this project.
+Idempotent.
 """
 
 from __future__ import annotations

@@ -38,11 +38,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import rasa_patches
-
-rasa_patches.apply()   # Rasa imports this module in the server process
-
-from bot import privacy
+from bot import privacy, rasa_patches
 from bot.config import settings
 from bot.db import get_engine, upgrade
 from bot.db.models import ChatSession, Message, Student, utcnow
@@ -50,6 +46,10 @@ from bot.db.models import ChatSession, Message, Student, utcnow
 logger = logging.getLogger(__name__)
 
 from bot.privacy import ERASE_SLOT  # noqa: E402  (re-exported)
+
+# Rasa imports this module in the server process (endpoints*.yml name this tracker store):
+# the place to apply the one run-time fix to Rasa (bot/rasa_patches.py).
+rasa_patches.apply()
 
 
 def _ts(value: Optional[float]) -> dt.datetime:

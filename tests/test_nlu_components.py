@@ -79,8 +79,11 @@ def _tracker(text: str, intent: str, confidence: float = 0.95):
 
 @pytest.mark.parametrize("text,interrupts", [
     ("很有帮助", False),          # praise given as an answer
-    ("对我帮助很大", True),       # ambiguous wording with 帮助 at the start of a phrase: still the menu
+    ("对我帮助很大", False),
+    ("没什么帮助", False),
     ("帮助", True),
+    ("求帮助！", True),
+    ("有没有帮助文档", True),
     ("你能干嘛", True),
     ("这个怎么用", True),
     ("help", True),
