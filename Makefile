@@ -33,12 +33,16 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 venv: $(STAMP)
 
 # Debian packages the product needs: a CJK font (charts, PDF reports, browser) and, for
-# the browser tests, Chromium with its driver. Installed only when missing.
+# the browser tests, Chromium with its driver; for the production tests (tests/production,
+# bench/load_bench.py) HAProxy as the load balancer and docker-compose to validate
+# deploy/docker-compose.yml. Installed only when missing.
 system-deps:
 	@missing=""; \
 	fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing="$$missing fonts-wqy-zenhei"; \
 	command -v chromium >/dev/null || missing="$$missing chromium chromium-driver"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
