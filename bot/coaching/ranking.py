@@ -995,7 +995,8 @@ def _read_clause(clause: str, p: Dict[str, Any], said: List[str], asked: Optiona
     hit_topic = False
     for key, rx in _TOPICS.items():
         pol = _polarity(clause, rx)
-        if key == "fitness" and re.search(_TOPICS["fitness"], clause) and re.search(r"(体能|身体素质).{0,3}(好|强|不错|没问题)", clause):
+        strong = re.search(r"(体能|身体素质)(还|挺|很|比较|特别)?(好|强|不错|没问题)", clause)
+        if key == "fitness" and strong:
             pol = True
         if pol is None:
             continue
