@@ -43,7 +43,7 @@ from bot.positions.requirements import EducationReq, zh
 __all__ = [
     "PositionsError", "UnknownExam", "PostNotFound", "ProfileError", "PositionImportError", "ChartError",
     "EligibilityReport", "MajorMatch", "SHIPPED",
-    "ensure_shipped_data", "import_positions", "list_exams", "resolve_exam", "search_posts", "get_post",
+    "ensure_shipped_data", "import_positions", "preview_import", "list_exams", "resolve_exam", "search_posts", "get_post",
     "check_eligibility", "check_post", "post_competition", "compare_posts", "compare_chart",
     "general_conditions", "evaluation_for", "match_major", "all_major_names",
 ]
@@ -56,6 +56,7 @@ SHIPPED: Tuple[Tuple[str, int, Tuple[str, ...]], ...] = (
     ("河南省考", 2026, ("henan-2026-positions.xlsx",)),
     ("湖北省考", 2026, ("hubei-2026-positions-final.json", "hubei-2026-applicants-by-day.csv",
                     "hubei-2026-applicants-2026-01-14.xlsx")),
+    ("广东省考", 2026, ("guangdong-2026-positions.xls",)),
 )
 
 
@@ -100,29 +101,48 @@ def ensure_shipped_data(url: Optional[str] = None) -> List[ImportReport]:
     return reports
 
 
-def import_positions(paths: Sequence[Union[str, Path]], exam: str, year: int, *,
-                     snapshot: Union[str, dt.date, None] = None, url: Optional[str] = None,
-                     column_map: Optional[Mapping[str, str]] = None, ignore: Iterable[str] = (),
-                     progress: bool = False) -> List[ImportReport]:
-    """Imports position tables / applicant statistics (all files in one transaction).
-
-    ``snapshot`` dates a file's single 报名人数 column (else the date in the JSON, title
-    row or file name is used). Raises :class:`PositionImportError` naming unmappable columns."""
-    exam_name = _exam_name(exam)
-    if not isinstance(year, int) or not 1990 <= year <= 2100:
+def _import_args(exam: Optional[str], year: Optional[int],
+                 snapshot: Union[str, dt.date, None]) -> Tuple[Optional[str], Optional[int], Optional[dt.date]]:
+    exam_name = _exam_name(exam) if exam and str(exam).strip() else None
+    if year is not None and (not isinstance(year, int) or not 1990 <= year <= 2100):
         raise PositionsError(f"年份不正确：{year}")
     snap: Optional[dt.date] = None
     if snapshot is not None:
         snap = snapshot if isinstance(snapshot, dt.date) else parse_date(snapshot)
         if snap is None:
             raise PositionsError(f"快照日期格式不正确：{snapshot}（应为 YYYY-MM-DD）")
+    return exam_name, year, snap
+
+
+def preview_import(paths: Sequence[Union[str, Path]], exam: Optional[str] = None, year: Optional[int] = None, *,
+                   snapshot: Union[str, dt.date, None] = None, column_map: Optional[Mapping[str, str]] = None,
+                   ignore: Iterable[str] = ()) -> List[ImportReport]:
+    """The report of an import without doing it (``--dry-run``; the console's upload step):
+    how each column was understood, posts and conditions parsed, the wordings left to
+    confirm. ``exam``/``year`` default to what the file's title or name says."""
+    exam_name, year, snap = _import_args(exam, year, snapshot)
+    return store.preview_paths([Path(p) for p in paths], exam_name, year, snapshot=snap,
+                               column_map=column_map, ignore=ignore)
+
+
+def import_positions(paths: Sequence[Union[str, Path]], exam: Optional[str], year: Optional[int], *,
+                     snapshot: Union[str, dt.date, None] = None, url: Optional[str] = None,
+                     column_map: Optional[Mapping[str, str]] = None, ignore: Iterable[str] = (),
+                     progress: bool = False) -> List[ImportReport]:
+    """Imports position tables / applicant statistics (all files in one transaction) and
+    returns the same reports as :func:`preview_import`, with the counts written.
+
+    ``snapshot`` dates a file's single 报名人数 column (else the date in the JSON, title
+    row or file name is used). ``exam``/``year`` may be None when the file names them.
+    Columns no rule knows are kept with each post (``details``), never refused."""
+    exam_name, year, snap = _import_args(exam, year, snapshot)
     factory = None
     if progress:
         from tqdm import tqdm
 
         def factory(path: Path):  # noqa: E306
             return tqdm(desc=path.name, unit="行", leave=True)
-    return store.import_paths([Path(p) for p in paths], exam_name, int(year), url=url, snapshot=snap,
+    return store.import_paths([Path(p) for p in paths], exam_name, year, url=url, snapshot=snap,
                               column_map=column_map, ignore=ignore, progress_factory=factory)
 
 
@@ -150,8 +170,8 @@ def resolve_exam(exam: Optional[str] = None, year: Optional[int] = None,
     years = sorted(x["year"] for x in available if x["exam"] == name)
     if not years:
         have = "、".join(f"{x['exam']} {x['year']}" for x in available) or "无"
-        raise UnknownExam(f"数据库中没有“{name}”的职位表（已有：{have}）。"
-                          f"请先用 coach import-positions 导入")
+        raise UnknownExam(f"“{name}”的职位表还没有导入（已有：{have}）。机构管理员可以在顾问工作台"
+                          f"“职位表导入”页上传官方职位表，或用 coach import-positions 导入")
     if year is None:
         return name, years[-1]
     if int(year) not in years:
@@ -253,7 +273,8 @@ _REQ_KEYS = (("education", "education"), ("degree", "degree"), ("major", "major"
              ("major_college", "major_college"), ("major_undergrad", "major_undergrad"),
              ("major_graduate", "major_graduate"), ("age", "age"), ("political_status", "political"),
              ("grassroots_experience", "experience"), ("service_project", "project"),
-             ("target_group", "target_group"), ("other", "other"), ("remarks", "remarks"),
+             ("target_group", "target_group"), ("identity", "identity"), ("gender", "gender"),
+             ("hukou", "hukou"), ("other", "other"), ("remarks", "remarks"),
              ("physical_exam", "physical_exam"), ("fitness_test", "fitness_test"))
 
 
@@ -261,10 +282,16 @@ def get_post(code: str, exam: Optional[str] = None, year: Optional[int] = None,
              url: Optional[str] = None) -> Dict[str, Any]:
     """One post in the shape of ``coach positions show --json``:
     ``{code, exam, year, organ, unit, name, openings, requirements, snapshots: [{date, applicants, ratio}]}``
-    plus ``city``, ``district``, ``family``, ``description``, ``phone`` and ``parsed``."""
+    plus ``city``, ``district``, ``family``, ``description``, ``phone``, ``post_type``,
+    ``section``, ``details`` (columns of the official table no field takes, as published:
+    shown to the reader, never used for a verdict) and ``parsed``."""
     data = _locate(code, exam, year, url)
     i = data.compiled.index_of[str(code).strip()]
     p = data.posts[i]
+    with store.engine_for(url).connect() as conn:
+        details = conn.execute(select(PositionPost.details).where(
+            PositionPost.exam == data.exam, PositionPost.year == data.year,
+            PositionPost.code == p["code"])).scalar()
     req = data.compiled.requirements[i]
     requirements = {k: p.get(f) for k, f in _REQ_KEYS if p.get(f) not in (None, "")}
     return {
@@ -276,6 +303,7 @@ def get_post(code: str, exam: Optional[str] = None, year: Optional[int] = None,
                       for s in _ratios.snapshots_of(data, p["code"])],
         "city": p.get("city"), "district": p.get("district"), "family": p.get("family"),
         "description": p.get("description"), "phone": req.phone,
+        "post_type": p.get("post_type"), "section": p.get("section"), "details": details or None,
         "parsed": {"conditions": [zh(_describe(c)) for c in req.conditions], "notes": [zh(n) for n in req.notes]},
     }
 
@@ -285,6 +313,7 @@ def _describe(c: Any) -> str:
             "PoliticalReq": "政治面貌", "GrassrootsReq": "基层工作经历", "FreshGraduateReq": "招录对象",
             "SpecialGroupReq": "招录对象", "GenderReq": "性别", "HouseholdReq": "户籍",
             "CertificateReq": "资格证书", "RegularCollegeReq": "学历性质", "InSchoolReq": "通用条件",
+            "PriorMajorReq": "本科专业", "EthnicityReq": "民族",
             "Unparsed": "待人工核对"}.get(type(c).__name__, type(c).__name__)
     return f"{kind}：{c.text}"
 

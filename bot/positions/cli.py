@@ -104,14 +104,14 @@ def _auto_load() -> None:
     from bot.positions import api
 
     if not api.list_exams():
-        click.echo("数据库中还没有职位表，正在导入随产品提供的河南、湖北 2026 职位表……", err=True)
+        click.echo("数据库中还没有职位表，正在导入随产品提供的河南、湖北、广东 2026 职位表……", err=True)
         for r in api.ensure_shipped_data():
             click.echo(r.summary(), err=True)
 
 
 VERDICT_ZH = {"eligible": "符合", "needs_confirmation": "需确认", "not_eligible": "不符合"}
 
-exam_option = click.option("--exam", help="考试名称：国考、河南省考、湖北省考（可写简称，如“河南”）")
+exam_option = click.option("--exam", help="考试名称：国考、河南省考、湖北省考、广东省考（可写简称，如“广东”）")
 year_option = click.option("--year", type=int, help="年度，如 2026（默认：该考试最新年度）")
 
 
@@ -201,12 +201,19 @@ def show_cmd(code: str, exam, year, as_json: bool) -> None:
     labels = {"education": "学历", "degree": "学位", "major": "专业", "major_college": "专科专业",
               "major_undergrad": "本科专业", "major_graduate": "研究生专业", "age": "年龄",
               "political_status": "政治面貌", "grassroots_experience": "工作经历", "service_project": "服务基层项目",
-              "target_group": "招录对象", "other": "其他要求", "remarks": "备注", "physical_exam": "体检标准",
+              "target_group": "招录对象", "identity": "身份要求", "gender": "性别", "hukou": "户籍",
+              "other": "其他要求", "remarks": "备注", "physical_exam": "体检标准",
               "fitness_test": "体能测评"}
     for k, v in post["requirements"].items():
         click.echo(f"  {labels.get(k, k)}：{v}")
     if post.get("phone"):
         click.echo(f"  咨询电话：{post['phone']}")
+    if post.get("section") or post.get("post_type"):
+        click.echo(f"  所在分区：{post.get('section') or '-'}    职位类型：{post.get('post_type') or '-'}")
+    for k, v in (post.get("details") or {}).items():
+        click.echo(f"  {k}：{v}")
+    if post["parsed"]["notes"]:
+        click.echo("  提示：" + "；".join(post["parsed"]["notes"]))
     if post["snapshots"]:
         click.echo("报名人数：")
         for s in post["snapshots"]:
@@ -330,22 +337,39 @@ def _parse_map(values: Sequence[str]) -> Dict[str, str]:
 
 @click.command("import-positions", context_settings=CONTEXT)
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--exam", required=True, help="考试名称：国考、河南省考、湖北省考（或其他省考名称）")
-@click.option("--year", required=True, type=int, help="年度，如 2026")
+@click.option("--exam", help="考试名称：国考、河南省考、湖北省考、广东省考（或其他省考名称）；"
+                             "省略时按文件标题或文件名判断")
+@click.option("--year", type=int, help="年度，如 2026；省略时按文件标题或文件名判断")
 @click.option("--snapshot", help="报名人数的统计日期 YYYY-MM-DD（文件标题、JSON 或文件名中没有日期时必填）")
-@click.option("--map", "mappings", multiple=True, metavar="列名=字段", help="把无法自动识别的列映射到字段（可多次）")
-@click.option("--ignore", "ignored", multiple=True, metavar="列名", help="跳过该列（可多次）")
+@click.option("--map", "mappings", multiple=True, metavar="列名=字段", help="指定某列对应的字段（可多次）；"
+              "通常不需要：未识别的列会原样保存并随职位显示")
+@click.option("--ignore", "ignored", multiple=True, metavar="列名", help="不保存该列（可多次）")
+@click.option("--dry-run", is_flag=True, help="只读取并报告每列如何识别、解析出多少职位和条件、哪些表述需人工确认，不写入数据库")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出报告")
+@click.option("--top", type=int, default=15, show_default=True, help="报告中列出最常见的待确认表述的条数")
 @_friendly
-def import_positions(files, exam: str, year: int, snapshot, mappings, ignored) -> None:
-    """导入职位表和报名人数统计（XLSX/CSV/JSON），可重复导入。"""
+def import_positions(files, exam: Optional[str], year: Optional[int], snapshot, mappings, ignored, dry_run: bool,
+                     as_json: bool, top: int) -> None:
+    """导入职位表和报名人数统计（XLS/XLSX/CSV/JSON），可重复导入；--dry-run 只看报告。"""
     from bot.positions import api
 
-    reports = api.import_positions(list(files), exam, year, snapshot=snapshot, column_map=_parse_map(mappings),
-                                   ignore=ignored, progress=True)
+    kwargs = dict(snapshot=snapshot, column_map=_parse_map(mappings), ignore=ignored)
+    if dry_run:
+        reports = api.preview_import(list(files), exam, year, **kwargs)
+    else:
+        reports = api.import_positions(list(files), exam, year, progress=not as_json, **kwargs)
+    if as_json:
+        _dump([r.to_dict() for r in reports])
+        return
     for r in reports:
-        click.echo(r.summary())
+        for line in r.lines(top):
+            click.echo(line)
         if r.ignored_columns:
-            click.echo(f"  未使用的列：{'、'.join(r.ignored_columns)}")
+            click.echo(f"  按要求未保存的列：{'、'.join(r.ignored_columns)}")
+    if dry_run:
+        click.echo(f"试读完成：{len(reports)} 个文件，共 {sum(r.rows for r in reports)} 个职位；"
+                   "确认无误后去掉 --dry-run 导入")
+        return
     posts = sum(r.posts_new for r in reports)
     click.echo(f"完成：{len(reports)} 个文件，新增职位 {posts} 个，"
                f"新增报名快照 {sum(r.snapshots_new for r in reports)} 条")

@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bot.positions import gdmajors
 from bot.positions import rules as R
 from bot.positions.profile import Profile
 from bot.positions.requirements import MAJOR_LEVELS, Condition, MajorItem, MajorReq, Requirements, zh
@@ -34,7 +35,7 @@ VERDICTS = {ELIGIBLE: "eligible", NEEDS_CONFIRMATION: "needs_confirmation", NOT_
 # Per-level state of a major requirement.
 _UNRESTRICTED, _ITEMS, _OPEN, _ABSENT_OTHER, _ABSENT_NONE = range(5)
 # Item kinds as small ints for the vectorised formula.
-_KINDS = {"category": 0, "class": 1, "discipline": 2, "second": 3, "major": 4, "name": 5}
+_KINDS = {"category": 0, "class": 1, "discipline": 2, "second": 3, "major": 4, "name": 5, "gd": 6, "gd_group": 7}
 
 
 @dataclass
@@ -145,10 +146,15 @@ def compile_posts(exam: str, year: int, codes: Sequence[str], requirements: Sequ
     by_name: Dict[str, List[int]] = {}
     by_code: Dict[str, List[int]] = {}
     for iid, it in enumerate(items):
-        for nm in {it.name, *it.included, *it.narrowing}:
+        for nm in {it.name, *it.included, *it.narrowing, *it.excluded}:
             by_name.setdefault(nm, []).append(iid)
         d = it.digits
-        keys = {d[:2]} if it.kind == "category" else {d[:4], d[:6]} | set(it.alt_codes)
+        if it.kind in ("gd", "gd_group"):
+            keys = set(gdmajors.item_keys(it.code))  # lettered keys: never collide with digits
+        elif it.kind == "category":
+            keys = {d[:2]}
+        else:
+            keys = {d[:4], d[:6]} | set(it.alt_codes)
         for k in keys:
             if k:
                 by_code.setdefault(k, []).append(iid)
@@ -187,6 +193,10 @@ def item_statuses(cp: CompiledPosts, sm: R.StudentMajor) -> np.ndarray:
                 out[kind == _KINDS["category"]] = R.FAIL
     else:
         out = np.full(n, R.CONFIRM, dtype=np.int8)
+    # Guangdong entries: decided by the student's places in Guangdong's catalogue.
+    gd_mask = kind >= _KINDS["gd"]
+    if gd_mask.any():
+        out[gd_mask] = R.FAIL if sm.gd_codes else R.CONFIRM
     # Entries sharing a name or a code with the student: decided by the scalar rule.
     cand: set = set()
     for nm in sm.names:
@@ -196,6 +206,8 @@ def item_statuses(cp: CompiledPosts, sm: R.StudentMajor) -> np.ndarray:
             if k:
                 cand.update(cp.by_code.get(k, ()))
     for k in sm.uncertain_codes | sm.candidates | ({sm.category_code} if sm.category_code else set()):
+        cand.update(cp.by_code.get(k, ()))
+    for k in gdmajors.keys_for(sm.gd_codes):
         cand.update(cp.by_code.get(k, ()))
     for iid in cand:
         out[iid] = R.match_item(sm, cp.items[iid])

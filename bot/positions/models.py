@@ -57,6 +57,14 @@ class PositionPost(Base):
     physical_exam = Column(Text, nullable=True)  # 体检标准
     fitness_test = Column(Text, nullable=True)   # 是否进行体能测评
     phone = Column(Text, nullable=True)          # 咨询电话 (own column where the table has one)
+    gender = Column(Text, nullable=True)         # 性别要求 (own column where the table has one)
+    hukou = Column(Text, nullable=True)          # 户籍要求
+    identity = Column(Text, nullable=True)       # 现有身份要求 / 是否限应届毕业生报考
+    post_type = Column(Text, nullable=True)      # 职位类型 / 职位类别 / 考试类别 as published
+    tests = Column(Text, nullable=True)          # extra tests named by yes/no columns (心理素质测评 …)
+    section = Column(Text, nullable=True)        # sheet or section heading the post is listed under
+    section_notes = Column(Text, nullable=True)  # notes printed above the sheet's header (配套措施 …)
+    details = Column(JSON, nullable=True)        # columns no field takes, by official name (shown as is)
     family = Column(String(16), nullable=True)   # 综合管理类 / 行政执法类 / 专业技术类 (derived)
     source_fields = Column(Text, nullable=True)  # canonical fields the source table carried
     raw = Column(JSON, nullable=True)            # the row as published, by official column name
@@ -101,4 +109,5 @@ class PositionImport(Base):
     kind = Column(String(16), nullable=False)    # positions / applicants / mixed
     posts = Column(Integer, nullable=False, default=0)
     snapshots = Column(Integer, nullable=False, default=0)
+    report = Column(JSON, nullable=True)         # how the file was understood (see ImportReport)
     imported_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

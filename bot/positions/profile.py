@@ -13,7 +13,9 @@ Optional extras the intake may add: ``origin`` (生源地, where the student sat
 ``special_groups`` (list: 服务基层项目人员, 退役士兵, 村（社区）两委成员, 事业编制人员,
 残疾人 - an empty list means "none of these"), ``certificates`` (list of certificates held,
 e.g. ``["法律职业资格证书A证"]``; an empty list means "none"), ``regular_college`` (bool:
-studied in regular full-time higher education, 普通高等学校).
+studied in regular full-time higher education, 普通高等学校), ``undergrad_major`` (a
+graduate's undergraduate major, for posts such as "本科须为法学专业"), ``ethnicity`` (民族,
+for posts limited to one, e.g. 瑶族).
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ _GROUP_SYNONYMS = {
     "社区两委": "village_cadre", "村干部": "village_cadre",
     "institution_staff": "institution_staff", "事业编制人员": "institution_staff", "事业编": "institution_staff",
     "disabled": "disabled", "残疾人": "disabled",
+    "hk_macao": "hk_macao", "港澳居民": "hk_macao", "港澳人士": "hk_macao", "香港居民": "hk_macao",
+    "澳门居民": "hk_macao",
 }
 
 
@@ -107,6 +111,8 @@ class Profile:
     certificates: Optional[FrozenSet[str]] = None
     certificate_text: Optional[str] = None
     regular_college: Optional[bool] = None
+    undergrad_major: Optional[str] = None
+    ethnicity: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
@@ -161,7 +167,7 @@ class Profile:
                 if tag is None:
                     raise ProfileError(
                         f"special_groups 中的“{g}”无法识别；可用：服务基层项目人员、退役士兵、"
-                        "村（社区）两委成员、事业编制人员、残疾人")
+                        "村（社区）两委成员、事业编制人员、残疾人、港澳居民")
                 tags.add(tag)
             groups = frozenset(tags)
         certs = None
@@ -181,9 +187,12 @@ class Profile:
         major_code = norm(d.get("major_code")).upper() or None
         if major_code and not re.fullmatch(r"\d{2,7}[A-Z]{0,2}\d?", major_code):
             raise ProfileError(f"major_code“{major_code}”不是专业代码（如 020301K 或 0202）")
+        ethnicity = norm(d.get("ethnicity")) or None
+        if ethnicity and not ethnicity.endswith("族") and len(ethnicity) <= 4:
+            ethnicity += "族"
         known = {"age", "education", "degree", "major", "major_code", "grad_year", "fresh_graduate",
                  "political_status", "experience_years", "gender", "hukou", "origin",
-                 "special_groups", "certificates", "regular_college"}
+                 "special_groups", "certificates", "regular_college", "undergrad_major", "ethnicity"}
         return cls(
             age=age, education=education, degree=degree, degree_assumed=assumed,
             major=major, major_code=major_code, grad_year=grad_year, fresh_graduate=fresh,
@@ -191,6 +200,8 @@ class Profile:
             hukou=norm(d.get("hukou")) or None, origin=norm(d.get("origin")) or None,
             special_groups=groups, certificates=certs, certificate_text=cert_text,
             regular_college=regular,
+            undergrad_major=norm(d.get("undergrad_major")) or None,
+            ethnicity=ethnicity,
             extra={k: v for k, v in d.items() if k not in known},
         )
 
@@ -210,6 +221,10 @@ class Profile:
             out["certificates"] = self.certificate_text
         if self.regular_college is not None:
             out["regular_college"] = self.regular_college
+        if self.undergrad_major is not None:
+            out["undergrad_major"] = self.undergrad_major
+        if self.ethnicity is not None:
+            out["ethnicity"] = self.ethnicity
         return out
 
 

@@ -40,6 +40,7 @@ SPECIAL_GROUPS: Dict[str, str] = {
     "village_cadre": "村（社区）“两委”成员",
     "institution_staff": "事业编制人员",
     "disabled": "残疾人",
+    "hk_macao": "港澳居民",
 }
 CERTIFICATES: Dict[str, str] = {
     "legal_A": "法律职业资格证书A证",
@@ -106,21 +107,24 @@ class EducationReq(Condition):
 
 @dataclass(frozen=True)
 class DegreeReq(Condition):
-    kind: str = "corresponding"      # corresponding | min
+    kind: str = "corresponding"      # corresponding | min | set
     level: Optional[str] = None       # for kind == "min": 学士 / 硕士 / 博士
+    allowed: FrozenSet[str] = frozenset()   # for kind == "set": 学士、硕士
 
 
 @dataclass(frozen=True)
 class MajorItem:
     """One entry of a major list: ``金融学类（0203）``, ``0202应用经济学``, ``应用经济学（0202，仅限金融学）``."""
 
-    kind: str                     # category | class | major | discipline | second | name
-    code: str                     # digits (+T/K suffix, +Z1/L5 for self-set disciplines), '' for names
+    kind: str                     # category | class | major | discipline | second | name | gd | gd_group
+    code: str                     # digits (+T/K suffix, +Z1/L5 for self-set disciplines), '' for names;
+                                  # Guangdong: A/B/C + digits (``A0301``), ``G06`` for a 专业大类
     name: str
-    narrowing: Tuple[str, ...] = ()   # 仅限 …
+    narrowing: Tuple[str, ...] = ()   # 仅限 … / （限：…）
     included: Tuple[str, ...] = ()    # （含：…）
     alt_codes: Tuple[str, ...] = ()   # 同时设专业学位类别，代码为1051
     text: str = ""
+    excluded: Tuple[str, ...] = ()    # ，不包含… (Guangdong 其他要求)
 
     @property
     def digits(self) -> str:
@@ -180,6 +184,7 @@ class GrassrootsReq(Condition):
 @dataclass(frozen=True)
 class FreshGraduateReq(Condition):
     year: Optional[int] = None
+    strict: bool = False        # "2026届高校毕业生": that graduating class only (no job-seeking period)
 
 
 @dataclass(frozen=True)
@@ -206,11 +211,30 @@ class HouseholdReq(Condition):
 class CertificateReq(Condition):
     any_of: FrozenSet[str] = frozenset()
     detail: bool = False                    # scope/score conditions beyond holding it
+    confirm_of: FrozenSet[str] = frozenset()  # certificates the wording leaves open (法考 B/C 证)
+    if_major: str = ""                      # only for applicants of this major (法学专业报考者须…)
 
 
 @dataclass(frozen=True)
 class RegularCollegeReq(Condition):
     pass
+
+
+@dataclass(frozen=True)
+class PriorMajorReq(Condition):
+    """The undergraduate major behind a degree: ``本科须为法学专业且获法学学士学位``,
+    ``研究生报考者本科须为…`` (``graduates_only``)."""
+
+    major: str = ""
+    degree: str = ""
+    graduates_only: bool = False
+
+
+@dataclass(frozen=True)
+class EthnicityReq(Condition):
+    """``瑶族`` / ``壮族或瑶族`` in 其他要求."""
+
+    allowed: FrozenSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -290,6 +314,11 @@ def parse_degree(text: object) -> Optional[Condition]:
     m = re.fullmatch(r"(?:仅限|取得)?(学士|硕士|博士)(?:学位)?(及以上|以上)?(?:学位)?", s)
     if m:
         return DegreeReq(t, kind="min", level=m.group(1))
+    parts = [p for p in re.split(r"[、,/或及和]", re.sub(r"学位", "", s)) if p]
+    if len(parts) > 1 and all(p in DEGREE_RANK and p != "无" for p in parts):
+        # 学士、硕士 (Guangdong): these degrees; a higher one is for the organ to accept.
+        return DegreeReq(t, kind="set", level=min(parts, key=DEGREE_RANK.__getitem__),
+                         allowed=frozenset(parts))
     return Unparsed(t, field_name="学位")
 
 
@@ -335,13 +364,47 @@ def _names_in(text: str) -> Tuple[str, ...]:
     return tuple(n.strip() for n in _split_outside_parens(text, "、,") if n.strip())
 
 
+_GD_ITEM = re.compile(r"(?P<name>.+?)\((?P<code>[ABC]\d{2}(?:\d{2}(?:\d{2})?)?)\)")
+_GD_GROUP = re.compile(r"(?P<code>\d{2})\s*(?P<name>[\u4e00-\u9fff]{2,8}类)")
+
+
+def _gd_item(t: str) -> Optional[MajorItem]:
+    """Guangdong's lettered entries ``法学(A0301)``, ``民商法学(含:劳动法学、…)(A030105)``,
+    ``企业管理(限:财务管理)(A120202)`` and its 专业大类 ``06法律类``."""
+    m = _GD_ITEM.fullmatch(t)
+    if m:
+        name = m.group("name").strip()
+        included: Tuple[str, ...] = ()
+        narrowing: Tuple[str, ...] = ()
+        inc = re.search(r"\(含\s*[:∶：]?\s*(.+?)\)", name)
+        if inc:
+            included = _names_in(inc.group(1))
+        lim = re.search(r"\((?:仅限|限)\s*[:∶：]?\s*(.+?)\)", name)
+        if lim:
+            narrowing = _names_in(lim.group(1))
+        core = re.sub(r"\(.*?\)", "", name).strip() or name
+        return MajorItem(kind="gd", code=m.group("code"), name=core, narrowing=narrowing,
+                         included=included, text=t)
+    m = _GD_GROUP.fullmatch(t)
+    if m:
+        from bot.positions import gdmajors
+
+        if gdmajors.is_group(m.group("code"), m.group("name")):
+            return MajorItem(kind="gd_group", code="G" + m.group("code"), name=m.group("name"), text=t)
+    return None
+
+
 @lru_cache(maxsize=65536)
 def parse_major_item(text: str, level: str) -> Optional[MajorItem]:
-    """One list entry in either layout: ``名称（代码[，仅限…]）`` (Henan, national) or
-    ``代码名称[（注释）]`` (Hubei). Returns ``None`` for empty text."""
+    """One list entry in any layout: ``名称（代码[，仅限…]）`` (Henan, national),
+    ``代码名称[（注释）]`` (Hubei) or Guangdong's lettered codes ``名称(A0301)`` /
+    ``06法律类``. Returns ``None`` for empty text."""
     t = norm(text).strip(" .。")
     if not t:
         return None
+    gd = _gd_item(t)
+    if gd is not None:
+        return gd
     narrowing: Tuple[str, ...] = ()
     included: Tuple[str, ...] = ()
     alt: Tuple[str, ...] = ()
@@ -481,8 +544,9 @@ def parse_age(text: object) -> Optional[Condition]:
     )
 
 
-def exam_age_requirement(limits: Optional[Mapping[str, object]]) -> Optional[AgeReq]:
-    """The exam-year age limits from knowledge/exams.yml as a requirement."""
+def exam_age_requirement(limits: Optional[Mapping[str, object]], label: str = "") -> Optional[AgeReq]:
+    """The exam-year age limits from knowledge/exams.yml as a requirement (``label`` names
+    the kind of post a special rule is for, e.g. 人民警察职位)."""
     if not limits:
         return None
     lo, hi = limits.get("min"), limits.get("max")
@@ -495,7 +559,8 @@ def exam_age_requirement(limits: Optional[Mapping[str, object]]) -> Optional[Age
         parts.append(f"{hi}周岁以下")
     if fp is not None:
         parts.append(f"应届硕士、博士研究生{fp}周岁以下")
-    label = f"{limits.get('exam', '')}{limits.get('year', '')}年度年龄条件：" + "、".join(parts)
+    kind = f"（{label}）" if label else ""
+    label = f"{limits.get('exam', '')}{limits.get('year', '')}年度年龄条件{kind}：" + "、".join(parts)
     return AgeReq(label, min_age=lo, max_age=hi, fresh_postgrad_max=fp,  # type: ignore[arg-type]
                   safe_max=safe if hi is None else None, source="exam")  # type: ignore[arg-type]
 
@@ -507,7 +572,8 @@ def parse_political(text: object) -> Optional[Condition]:
         return None
     s = t.replace(" ", "")
     members = {"中共党员"}
-    if re.fullmatch(r"非中共党员", s):
+    if re.fullmatch(r"非中共党员(?:\(民主党派[^()]*\))?", s):
+        # 非中共党员（民主党派仅限民盟盟员）: the bracket narrows democratic-party members only.
         return PoliticalReq(t, allowed=frozenset({"群众", "共青团员"}), label="非中共党员")
     if re.search(r"可以?报考$|可报$", s) or re.search(r"无党派|民主党派|致公党|民建|民盟|民革|民进|农工党|台盟|九三学社", s):
         # A list of who may apply ("致公党员、共青团员、无党派人士可以报考").
@@ -544,9 +610,14 @@ def parse_political(text: object) -> Optional[Condition]:
 def parse_experience(text: object) -> Optional[Condition]:
     """``具有两年以上基层工作经历`` / ``二年`` / ``2年以上工作经历`` / ``无要求``."""
     t = norm(text)
-    if is_blank(t) or t in ("无基层工作经历要求", "不要求"):
+    if is_blank(t) or t in ("无基层工作经历要求", "不要求", "否", "不需要"):
         return None
     s = t.replace(" ", "")
+    if "应届" in s or re.search(r"\d{4}届", s):
+        # "2024应届毕业生" / "限应届" in an experience column: a fresh-graduate post.
+        fresh = fresh_graduate_req(t)
+        if fresh is not None:
+            return fresh
     m = re.search(r"([0-9]+|[一二两三四五六七八九十]+)年(?:及)?(?:以上)?", s)
     if not m:
         return Unparsed(t, field_name="工作经历")
@@ -560,10 +631,11 @@ def parse_experience(text: object) -> Optional[Condition]:
 # --------------------------------------------------------------------------- groups, other
 _GROUP_PATTERNS: Sequence[Tuple[str, str]] = (
     (r"服务基层项目|四项目|三支一扶|西部计划|特岗|大学生村官|选聘生", "service_project"),
-    (r"退役士兵|退役军士|义务兵|退役军人|退出现役", "veteran"),
+    (r"退役士兵|退役大学生士兵|大学生士兵|退役军士|义务兵|退役军人|退出现役", "veteran"),
     (r"两委|主职干部|村干部|社区干部", "village_cadre"),
     (r"事业编制|事业单位工作人员", "institution_staff"),
     (r"残疾人证|残疾人", "disabled"),
+    (r"面向港澳|港澳居民|港澳人士|香港居民|澳门居民", "hk_macao"),
 )
 
 
@@ -586,16 +658,43 @@ def special_group(text: str) -> SpecialGroupReq:
     return SpecialGroupReq(text, groups=frozenset(groups), detailed=frozenset(detailed))
 
 
+def fresh_graduate_req(text: str, exam_year: Optional[int] = None) -> Optional[FreshGraduateReq]:
+    """``2026年应届普通高校毕业生`` / ``应届毕业生`` / ``限应届`` (the exam year's fresh
+    graduates, job-seeking period included) or ``2026届高校毕业生`` (that class only)."""
+    s = norm(text).replace(" ", "")
+    strict = re.search(r"(\d{4})届", s)
+    if strict and "应届" not in s:
+        return FreshGraduateReq(norm(text), year=int(strict.group(1)), strict=True)
+    if "应届" not in s:
+        return None
+    m = re.search(r"(\d{4})(?:年|届)?应届", s) or re.search(r"(\d{4})年", s)
+    return FreshGraduateReq(norm(text), year=int(m.group(1)) if m else exam_year)
+
+
+_YES = ("是", "需要", "要求", "有", "限", "√")
+
+
 def parse_target_group(text: object, exam_year: Optional[int] = None) -> List[Condition]:
-    """``招录对象``: ``2026年应届普通高校毕业生``, ``具有2年及以上基层工作经历人员``,
-    ``服务期满考核合格的四项目人员、退役士兵、…``, ``不限``."""
+    """``招录对象`` (or 现有身份要求, 是否限应届毕业生报考): ``2026年应届普通高校毕业生``,
+    ``2026届高校毕业生``, ``具有2年及以上基层工作经历人员``, ``服务期满考核合格的四项目人员、
+    退役士兵、…``, ``不限`` / ``否``. Several clauses separated by ``；`` are read one by one."""
     t = norm(text)
-    if is_blank(t):
+    if is_blank(t) or t in ("否", "不是", "不限制"):
         return []
+    parts = [p for p in re.split(r"[;；\n]+", t) if p.strip()]
+    if len(parts) > 1:
+        out: List[Condition] = []
+        for part in parts:
+            out += [c for c in parse_target_group(part, exam_year) if c not in out]
+        return out
     s = t.replace(" ", "")
-    if re.search(r"应届", s) and re.search(r"毕业生", s) and not _groups_in(s):
-        m = re.search(r"(\d{4})年", s)
-        return [FreshGraduateReq(t, year=int(m.group(1)) if m else exam_year)]
+    if s in ("是", "限", "仅限"):
+        return [FreshGraduateReq(t, year=exam_year)]  # a yes/no "限应届毕业生" column said yes
+    if (re.search(r"应届", s) or re.search(r"\d{4}届", s)) and re.search(r"毕业生|应届", s) \
+            and not _groups_in(s):
+        fresh = fresh_graduate_req(t, exam_year)
+        if fresh is not None:
+            return [fresh]
     if "基层工作经历" in s and not _groups_in(s):
         exp = parse_experience(s)
         return [exp] if exp else [Unparsed(t, field_name="招录对象")]
@@ -635,6 +734,7 @@ _NOTE_PATTERNS: Sequence[str] = (
     r"选择职位", r"选择单位", r"确定岗位", r"职位$", r"法院\d+名", r"最高学历相对应专业",
     r"参公", r"直属", r"地处", r"能适应", r"能够适应", r"适应", r"需到", r"需参与", r"需经常",
     r"监管所", r"司法所", r"在市场监管所", r"招录后", r"录用后", r"人民警察",
+    r"政审", r"包含.{1,12}方向", r"心理素质测评", r"心理测评", r"未通过的",
 )
 
 
@@ -696,17 +796,28 @@ def _parse_clause_uncached(clause: str, *, post_city: Optional[str] = None, prov
             return sub_c + ([pol] if pol else []), sub_n
         pol = parse_political(compact)
         if pol is not None and not isinstance(pol, Unparsed):
-            return [pol], []
-    # Certificates.
+            return [pol], ([s] if "民主党派" in compact else [])
+    # The undergraduate major behind the degree (本科须为法学专业且获法学学士学位).
+    pm = re.fullmatch(r"(?:(研究生)(?:学历)?报考者)?(?:其)?本科(?:专业)?(?:须|应|必须)(?:为|是)(.+?)专业"
+                      r"(?:[,，]?(?:且|并)(?:获|取得|获得)(.+?)学位)?", compact)
+    if pm:
+        return [PriorMajorReq(s, major=pm.group(2), degree=pm.group(3) or "",
+                              graduates_only=bool(pm.group(1)))], []
+    # Certificates. "通过法律职业资格考试，未通过的录用后需…工作满5年" is a service condition.
+    if re.search(r"法律职业资格", compact) and "未通过" in compact:
+        return [], [s]
     if re.search(r"法律职业资格", compact):
-        kinds = set()
         letters = re.findall(r"([ABC])证", compact.upper())
-        for letter in letters or ["A"]:
-            kinds.add(f"legal_{letter}")
-        return [CertificateReq(s, any_of=frozenset(kinds))], []
-    if re.search(r"执业医师|执业药师|护士执业|执业助理医师", compact):
+        if_major = re.match(r"^(.{1,12}?)专业(?:的)?报考者", compact)
+        if letters:
+            return [CertificateReq(s, any_of=frozenset(f"legal_{x}" for x in letters),
+                                   if_major=if_major.group(1) if if_major else "")], []
+        # No class named: the A certificate surely counts; B and C (regional) are to check.
+        return [CertificateReq(s, any_of=frozenset({"legal_A"}), confirm_of=frozenset({"legal_B", "legal_C"}),
+                               if_major=if_major.group(1) if if_major else "")], []
+    if re.search(r"执业医师|执业药师|护士执业|执业助理医师|医师执业", compact):
         kinds = set()
-        if "执业医师" in compact or "执业助理医师" in compact:
+        if "医师" in compact:
             kinds.add("physician")
         if "执业药师" in compact:
             kinds.add("pharmacist")
@@ -717,8 +828,23 @@ def _parse_clause_uncached(clause: str, *, post_city: Optional[str] = None, prov
         return [SpecialGroupReq(s, groups=frozenset({"disabled"}), detailed=frozenset({"disabled"}))], []
     if re.search(r"英语|六级|四级|雅思|托福|CET", compact, re.I):
         return [CertificateReq(s, any_of=frozenset({"english"}), detail=True)], []
+    if re.search(r"^(?:具有|具备|持有|取得).*(?:资格|证书|职称|执业)", compact):
+        # 具有注册会计师或会计专业技术资格（中级以上）… : a qualification the intake does not list.
+        return [CertificateReq(s, any_of=frozenset({"other"}), detail=True)], []
+    # Ethnicity (瑶族 / 壮族或瑶族).
+    eth = re.fullmatch(r"(?:仅)?限?((?:[\u4e00-\u9fff]{1,5}族)(?:(?:或|、|和)[\u4e00-\u9fff]{1,5}族)*)(?:报考)?", compact)
+    if eth:
+        return [EthnicityReq(s, allowed=frozenset(re.split(r"或|、|和", eth.group(1))))], []
     # 普通高等学校 (regular higher education) clauses, with education/degree parts.
-    if ("普通高等学校" in compact or "普通高校" in compact) and "应届" not in compact:
+    if ("普通高等学校" in compact or "普通高校" in compact or "普通高等院校" in compact) and "应届" not in compact:
+        head, _, rest = s.partition(",") if re.search(r"\)\s*,", s) else (s, "", "")
+        if rest.strip():
+            # 普通高等院校毕业生（非在职）, 本科须为法学专业…: two clauses joined by a comma.
+            c1, n1 = parse_clause(head, post_city=post_city, province=province, region_places=region_places,
+                                  exam_year=exam_year, field_name=field_name, strict=strict)
+            c2, n2 = parse_clause(rest, post_city=post_city, province=province, region_places=region_places,
+                                  exam_year=exam_year, field_name=field_name, strict=strict)
+            return c1 + [c for c in c2 if c not in c1], n1 + n2
         m = re.search(r"普通高等学校(本科|大专|研究生|硕士研究生)(及以上)?[、,]?(学士|硕士|博士)?(及以上)?", compact)
         if m and m.group(1):
             # "普通高等学校本科、学士" sets a floor, the 学历 column sets the levels.
@@ -757,10 +883,140 @@ def _clauses(text: str) -> List[str]:
     return [p.strip() for p in parts if p and p.strip(" ,，.")]
 
 
+# --------------------------------------------------------------------------- major notes
+_NOTE_CODE = r"[ABC]\d{2}(?:\d{2}(?:\d{2})?)?|\d{4}(?:\d{2})?"
+_MAJOR_NOTE = re.compile(
+    r"(?P<name>[^,，;；()]+?)\((?:仅限|限)\s*[:：]?\s*(?P<lim>[^()]+)\)\s*\((?P<code>" + _NOTE_CODE + r")\)"
+    r"|(?P<name2>[^,，;；()]+?)\((?P<code2>" + _NOTE_CODE + r")\)\s*[,，]\s*不(?:包含|含)(?P<ex>[^,，;；]+)")
+
+
+@dataclass(frozen=True)
+class MajorNote:
+    """``企业管理（限：财务管理）（A120202）`` / ``金融学（A020204），不包含保险学`` in 其他要求:
+    a narrowing or an exclusion of one entry of the post's major list."""
+
+    code: str
+    name: str
+    narrowing: Tuple[str, ...] = ()
+    excluded: Tuple[str, ...] = ()
+    text: str = ""
+
+
+def extract_major_notes(text: object) -> Tuple[Tuple[MajorNote, ...], str]:
+    """(notes found, the text left once they are taken out)."""
+    t = norm(text)
+    if not t or "(" not in t:
+        return (), t
+    found: List[MajorNote] = []
+    for m in _MAJOR_NOTE.finditer(t):
+        if m.group("code"):
+            found.append(MajorNote(m.group("code"), m.group("name").strip(), narrowing=_names_in(m.group("lim")),
+                                   text=m.group(0).strip()))
+        else:
+            found.append(MajorNote(m.group("code2"), m.group("name2").strip(),
+                                   excluded=_names_in(m.group("ex").strip(" 。.")), text=m.group(0).strip()))
+    if not found:
+        return (), t
+    rest = _MAJOR_NOTE.sub("", t)
+    rest = re.sub(r"(?:\s*[,，;；]\s*)+", lambda x: "；" if re.search("[;；]", x.group(0)) else "，", rest)
+    return tuple(found), rest.strip(" ,，;；")
+
+
+def apply_major_notes(req: Optional[Condition], notes: Sequence[MajorNote]) -> Tuple[Optional[Condition], List[Condition]]:
+    """The major requirement with the notes attached to the entries they name, and an
+    :class:`Unparsed` for a note whose entry the lists do not have."""
+    import dataclasses
+
+    if not notes:
+        return req, []
+    left: List[Condition] = []
+    if not isinstance(req, MajorReq) or not req.segments:
+        return req, [Unparsed(n.text, field_name="其他要求") for n in notes]
+    segments = []
+    texts = dict(req.segment_texts)
+    used = set()
+    for level, items in req.segments:
+        new_items = []
+        for it in items:
+            for i, n in enumerate(notes):
+                if it.code == n.code or (not it.code.startswith(("A", "B", "C", "G")) and it.digits == n.code):
+                    it = dataclasses.replace(it, narrowing=tuple(dict.fromkeys(it.narrowing + n.narrowing)),
+                                             excluded=tuple(dict.fromkeys(it.excluded + n.excluded)))
+                    if i not in used or level not in texts.get(level, ""):
+                        texts[level] = texts.get(level, "") + f"（其他要求：{n.text}）"
+                    used.add(i)
+            new_items.append(it)
+        segments.append((level, tuple(new_items)))
+    left = [Unparsed(n.text, field_name="其他要求") for i, n in enumerate(notes) if i not in used]
+    text = req.text + "；其他要求：" + "，".join(n.text for i, n in enumerate(notes) if i in used) if used else req.text
+    return dataclasses.replace(req, text=text, segments=tuple(segments),
+                               segment_texts=tuple(sorted(texts.items()))), left
+
+
+# --------------------------------------------------------------------------- other columns
+def parse_gender(text: object) -> Optional[Condition]:
+    """性别要求 column: ``男`` / ``男性`` / ``限女性`` / ``不限``."""
+    t = norm(text)
+    if is_blank(t):
+        return None
+    m = re.fullmatch(r"(?:仅)?限?(男|女)(?:性)?(?:报考)?", t.replace(" ", ""))
+    return GenderReq(t, gender=m.group(1)) if m else Unparsed(t, field_name="性别")
+
+
+def parse_household(text: object, *, post_city: Optional[str] = None, province: Optional[str] = None,
+                    region_places: Tuple[str, ...] = ()) -> Optional[Condition]:
+    """户籍要求 column: ``广州市`` / ``限广州市户籍或生源`` / ``不限``."""
+    t = norm(text)
+    if is_blank(t):
+        return None
+    s = re.sub(r"^(?:仅)?限|(?:报考)$|(?:人员)$", "", t.replace(" ", ""))
+    origin = "生源" in s
+    s = re.sub(r"(户籍|户口)|(或生源(?:地)?)|生源(?:地)?", "", s)
+    places = tuple(p for p in re.split(r"[、,，或/]", s) if p)
+    if not places:
+        return Unparsed(t, field_name="户籍")
+    return HouseholdReq(t, places=places, allow_origin=origin, city=post_city, province=province,
+                        region_places=region_places)
+
+
+_POLICE = re.compile(r"公安|监狱|戒毒|人民警察|司法警察|警务")
+
+
+def section_conditions(section: str, section_notes: str = "",
+                       kind_text: str = "") -> Tuple[List[Condition], List[str]]:
+    """A sheet or section that names its posts' group: 面向服务基层项目人员 / 大学生士兵 /
+    残疾人 / 退役士兵 restrict the post to that group; 公安, 监狱戒毒 (人民警察) and 乡镇
+    add what comes with such posts."""
+    conds: List[Condition] = []
+    notes: List[str] = []
+    s = norm(section).replace(" ", "")
+    if s and re.search(r"面向|专门职位|专项", s) and _groups_in(s):
+        conds.append(special_group(norm(section)))
+    if _POLICE.search(s + norm(kind_text)):
+        notes.append("人民警察职位：体检、体能测评和心理测评按人民警察录用标准进行（以招考公告为准）")
+    if "乡镇" in s and not re.search(r"服务年限|服务期", norm(section_notes)):
+        notes.append("乡镇机关职位：新录用人员在乡镇机关有最低服务年限（以招考公告为准）")
+    for line in re.split(r"[\n;；]+", norm(section_notes)):
+        line = line.strip()
+        if line and re.search(r"[\u4e00-\u9fff]", line):
+            notes.append(line)
+    return conds, notes
+
+
+def post_age_rule(rules: Sequence[Mapping[str, object]], kind_text: str) -> Optional[Mapping[str, object]]:
+    """The exam's age rule for a kind of post (人民警察 …) whose words appear in the post's
+    section or type, from ``post_age`` in knowledge/exams.yml."""
+    for rule in rules or ():
+        if any(str(k) in kind_text for k in (rule.get("match") or ())):
+            return rule
+    return None
+
+
 # --------------------------------------------------------------------------- whole post
 def parse_post(post: Mapping[str, object], *, exam_year: Optional[int] = None,
                exam_limits: Optional[Mapping[str, object]] = None, province: Optional[str] = None,
-               region_places: Tuple[str, ...] = ()) -> Requirements:
+               region_places: Tuple[str, ...] = (),
+               post_age: Sequence[Mapping[str, object]] = ()) -> Requirements:
     """All conditions, notes and the phone number of one post (canonical field names)."""
     conds: List[Condition] = []
     notes: List[str] = []
@@ -771,23 +1027,50 @@ def parse_post(post: Mapping[str, object], *, exam_year: Optional[int] = None,
 
     add(parse_education(post.get("education")))
     add(parse_degree(post.get("degree")))
-    add(parse_majors(post.get("major"), post.get("major_college"), post.get("major_undergrad"),
-                     post.get("major_graduate")))
+    major_notes, other_text = extract_major_notes(post.get("other"))
+    major, left = apply_major_notes(
+        parse_majors(post.get("major"), post.get("major_college"), post.get("major_undergrad"),
+                     post.get("major_graduate")), major_notes)
+    add(major)
+    for c in left:
+        add(c)
+    kind_text = f"{norm(post.get('section'))} {norm(post.get('post_type'))}"
     age = parse_age(post.get("age"))
     if age is None:
-        age = exam_age_requirement(exam_limits)
+        rule = post_age_rule(post_age, kind_text)
+        if rule is not None:
+            # Only the rule's own limits: the general raised limit for fresh postgraduates
+            # does not carry over to these posts.
+            limits = {k: (exam_limits or {}).get(k, "") for k in ("exam", "year")}
+            limits.update(rule.get("age") or {})
+            limits.setdefault("max", None)
+            age = exam_age_requirement(limits, label=str(rule.get("label") or ""))
+            if rule.get("note"):
+                notes.append(str(rule["note"]))
+        else:
+            age = exam_age_requirement(exam_limits)
     add(age)
     add(parse_political(post.get("political")))
     add(parse_experience(post.get("experience")))
     for c in parse_target_group(post.get("target_group"), exam_year):
         add(c)
+    for c in parse_target_group(post.get("identity"), exam_year):
+        add(c)
+    add(parse_gender(post.get("gender")))
+    city = norm(post.get("city")) or None
+    add(parse_household(post.get("hukou"), post_city=city, province=province, region_places=region_places))
     project = norm(post.get("project"))
     if project and not is_blank(project):
         req = special_group(project)
         add(req if req.groups else SpecialGroupReq(project, groups=frozenset({"service_project"})))
-    city = norm(post.get("city")) or None
+    sc, sn = section_conditions(str(post.get("section") or ""), str(post.get("section_notes") or ""),
+                                str(post.get("post_type") or ""))
+    for c in sc:
+        add(c)
+    notes.extend(n for n in sn if n not in notes)
     for field_name, strict in (("other", True), ("remarks", False)):
-        for clause in _clauses(str(post.get(field_name) or "")):
+        text = other_text if field_name == "other" else str(post.get(field_name) or "")
+        for clause in _clauses(text):
             clause = re.sub(r"[,，]?\s*(咨询|联系)电话.*$", "", clause)
             if not clause.strip(" ,，") or _PHONE.fullmatch(clause.strip()) is not None:
                 continue
@@ -807,6 +1090,9 @@ def parse_post(post: Mapping[str, object], *, exam_year: Optional[int] = None,
     fitness = norm(post.get("fitness_test"))
     if fitness in ("是", "需要", "有"):
         notes.append("需进行体能测评")
+    for test in re.split(r"[;；、]+", norm(post.get("tests"))):
+        if test.strip() and f"需参加{test.strip()}" not in notes:
+            notes.append(f"需参加{test.strip()}")
     if exam_year:
         add(InSchoolReq(f"{exam_year}年度考试：在读的非应届毕业生不能报考", exam_year=int(exam_year)))
     phone = norm(post.get("phone")) or extract_phone(post.get("remarks")) or extract_phone(post.get("other"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple, Type
 
+from bot.positions import gdmajors as gd
 from bot.positions import majors as cat
 from bot.positions.profile import Profile
 from bot.positions.requirements import (
@@ -26,6 +27,7 @@ from bot.positions.requirements import (
     Condition,
     DegreeReq,
     EducationReq,
+    EthnicityReq,
     FreshGraduateReq,
     GenderReq,
     GrassrootsReq,
@@ -34,6 +36,7 @@ from bot.positions.requirements import (
     MajorItem,
     MajorReq,
     PoliticalReq,
+    PriorMajorReq,
     RegularCollegeReq,
     SpecialGroupReq,
     Unparsed,
@@ -88,6 +91,12 @@ def rule_degree(p: Profile, req: DegreeReq) -> Outcome:
             return Outcome(CONFIRM, f"要求与学历相对应的学位：你的学位（{p.degree}）与学历（{p.education}）"
                                     "不对应，能否以较低学历学位报考请咨询招录机关")
         return Outcome(FAIL, f"要求与学历相对应的学位（{p.education}需{needed}学位）")
+    if req.kind == "set":
+        if p.degree in req.allowed:
+            return Outcome(OK, note=note)
+        if DEGREE_RANK[p.degree] > max(DEGREE_RANK[d] for d in req.allowed):
+            return Outcome(CONFIRM, f"学位要求{req.text}，你的学位（{p.degree}）高于所列学位，能否报考请咨询招录机关")
+        return Outcome(FAIL, f"学位要求{req.text}（你的学位：{p.degree}）")
     need = req.level or "学士"
     if DEGREE_RANK[p.degree] >= DEGREE_RANK[need]:
         return Outcome(OK, note=note)
@@ -111,6 +120,7 @@ class StudentMajor:
     inferred: bool = False          # discipline taken from the observed second-level list
     uncertain_codes: FrozenSet[str] = frozenset()  # professional degrees the name may also mean
     candidates: FrozenSet[str] = frozenset()  # possible disciplines when not decisive (observed)
+    gd_codes: Tuple[gd.GdCode, ...] = ()     # places in Guangdong's catalogue (A/B/C codes), by name
 
 
 @lru_cache(maxsize=1)
@@ -157,6 +167,15 @@ def _clean_major(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def student_major(education: Optional[str], major: Optional[str], major_code: Optional[str]) -> StudentMajor:
+    sm = _student_major(education, major, major_code)
+    if sm.names and sm.level:
+        import dataclasses
+
+        sm = dataclasses.replace(sm, gd_codes=gd.codes_for(sm.names, sm.level))
+    return sm
+
+
+def _student_major(education: Optional[str], major: Optional[str], major_code: Optional[str]) -> StudentMajor:
     level = _LEVEL_OF_EDU.get(education) if education else None
     if not major and not major_code:
         return StudentMajor(level=level, text=None, names=frozenset(), decisive=False)
@@ -219,8 +238,31 @@ def student_major(education: Optional[str], major: Optional[str], major_code: Op
     return StudentMajor(level, text, frozenset(names), False)
 
 
+def match_gd_item(sm: StudentMajor, item: MajorItem) -> int:
+    """A Guangdong entry (``法学(A0301)``, ``06法律类``) against the student's places in
+    Guangdong's catalogue; 限 narrowings and 不包含 exclusions from 其他要求 apply."""
+    names = sm.names
+    if item.excluded and names & set(item.excluded):
+        return FAIL
+    if item.narrowing:
+        if names & set(item.narrowing):
+            return OK
+    elif names & {item.name, *item.included}:
+        return OK
+    if not sm.gd_codes:
+        return CONFIRM
+    status = gd.match_codes(sm.gd_codes, item.code)
+    if status == OK and item.narrowing:
+        # Another direction the entry lists is a real mismatch; the entry itself
+        # (企业管理 for 企业管理（限：财务管理）) leaves the direction to the diploma.
+        return FAIL if names & (set(item.included) - set(item.narrowing)) else CONFIRM
+    return status
+
+
 def match_item(sm: StudentMajor, item: MajorItem) -> int:
     """OK / CONFIRM / FAIL for one list entry against the student's major."""
+    if item.kind in ("gd", "gd_group"):
+        return match_gd_item(sm, item)
     if item.narrowing:
         # 应用经济学（0202，仅限金融学）: only the named directions count, not the discipline's name.
         if sm.names & set(item.narrowing):
@@ -304,6 +346,9 @@ def major_outcome(sm: StudentMajor, req: MajorReq, p: Optional[Profile] = None) 
     if best == OK:
         return PASS
     if best == CONFIRM:
+        gd_open = [it for it, s in zip(items, statuses) if s == CONFIRM and it.kind in ("gd", "gd_group")]
+        if gd_open:
+            return Outcome(CONFIRM, gd_confirm_reason(sm, gd_open[0], seg))
         narrowed = [it for it, s in zip(items, statuses) if s == CONFIRM and it.narrowing]
         uncertain = [it for it, s in zip(items, statuses)
                      if s == CONFIRM and ({it.digits[:4], *it.alt_codes} & sm.uncertain_codes)]
@@ -321,6 +366,25 @@ def major_outcome(sm: StudentMajor, req: MajorReq, p: Optional[Profile] = None) 
             return Outcome(CONFIRM, f"无法确定你的研究生专业“{sm.text}”所属的一级学科，请对照学位证书核对：{seg}")
         return Outcome(CONFIRM, f"未能在专业目录中确定你的专业“{sm.text}”，请对照职位要求核对：{seg}")
     return Outcome(FAIL, f"专业不符合要求（{sm.level}：{seg}；你的专业：{sm.text}）")
+
+
+def gd_places(sm: StudentMajor) -> str:
+    return "、".join(gd.describe(g.code) + ("（部分）" if g.partial else "") for g in sm.gd_codes)
+
+
+def gd_confirm_reason(sm: StudentMajor, item: MajorItem, seg: str) -> str:
+    """Why a Guangdong entry cannot be decided for this student, in one sentence."""
+    label = gd.describe(item.code) if item.kind == "gd_group" else f"{item.name}（{item.code}）"
+    if not sm.gd_codes:
+        return (f"你的专业“{sm.text}”在广东省专业参考目录{sm.level}层次中找不到同名专业，是否属于"
+                f"“{_short(seg, 60)}”请对照目录或咨询招录机关")
+    if item.narrowing:
+        return f"职位要求{label}且限{'、'.join(item.narrowing)}，需按你的学位证书所载专业（方向）确认"
+    if len(sm.gd_codes) > 1 or any(g.partial for g in sm.gd_codes):
+        return (f"你的专业“{sm.text}”在广东省专业参考目录中对应{gd_places(sm)}，是否属于{label}"
+                f"请按学位证书核对")
+    return (f"职位要求{label}，你的专业“{sm.text}”在广东省专业参考目录中是{gd_places(sm)}，"
+            f"具体专业（方向）请按学位证书核对")
 
 
 # --------------------------------------------------------------------------- age
@@ -393,6 +457,15 @@ def rule_grassroots(p: Profile, req: GrassrootsReq) -> Outcome:
 
 def rule_fresh_graduate(p: Profile, req: FreshGraduateReq) -> Outcome:
     """招录对象 应届毕业生 (the two-year job-seeking period counts, per the exam notice)."""
+    if req.strict:
+        label = f"{req.year}届高校毕业生"
+        if p.grad_year is None:
+            if p.fresh_graduate is False:
+                return Outcome(FAIL, f"仅限{label}报考")
+            return _missing("毕业年份", f"仅限{label}报考，择业期内的往届毕业生不算")
+        if p.grad_year == req.year:
+            return PASS
+        return Outcome(FAIL, f"仅限{label}报考（你{p.grad_year}年毕业）")
     label = f"{req.year}年应届毕业生" if req.year else "应届毕业生"
     if p.fresh_graduate is None:
         return _missing("是否应届毕业生", f"仅限{label}报考")
@@ -475,17 +548,88 @@ def rule_household(p: Profile, req: HouseholdReq) -> Outcome:
 
 
 # --------------------------------------------------------------------------- certificates, college
+# Disciplines that count as the named field for "X专业报考者须…" (法学 covers 法律硕士 0351).
+_FIELD_CODES = {"法学": {"0301", "0351"}}
+
+
+def major_is(p: Profile, field_name: str) -> Optional[bool]:
+    """Whether the student's major belongs to ``field_name`` (法学): True/False, None when
+    it cannot be told. 本科: same class (法学类 0301); 研究生: same discipline."""
+    sm = student_major(p.education, p.major, p.major_code)
+    if not sm.names and not sm.decisive:
+        return None
+    if field_name in sm.names:
+        return True
+    if sm.level == "本科":
+        target = cat.match_major(field_name, cat.UNDERGRADUATE)
+        if sm.decisive and target is not None and target.decisive:
+            return sm.class_code == target.class_code
+    elif sm.level == "研究生":
+        target = cat.match_major(field_name, cat.GRADUATE)
+        codes = set(_FIELD_CODES.get(field_name, ())) | ({target.code} if target is not None and target.decisive else set())
+        if sm.decisive and codes:
+            return sm.code in codes
+        if sm.candidates and codes:
+            return True if sm.candidates <= codes else (None if sm.candidates & codes else False)
+    return None
+
+
 def rule_certificate(p: Profile, req: CertificateReq) -> Outcome:
-    """资格证书 (法律职业资格 A/B/C 证, 执业医师, 英语等级 …)."""
+    """资格证书 (法律职业资格 A/B/C 证, 执业医师, 英语等级, other qualifications …)."""
+    held = p.certificates is not None and bool(p.certificates & req.any_of)
+    if req.if_major and not held:
+        applies = major_is(p, req.if_major)
+        if applies is False:
+            return PASS
+        if applies is None:
+            return Outcome(CONFIRM, f"职位写明“{_short(req.text, 60)}”，请确认你的专业是否属于{req.if_major}以及是否已取得该证书")
     if p.certificates is None:
         return Outcome(CONFIRM, f"要求{_short(req.text, 80)}，请确认你是否已取得")
-    if p.certificates & req.any_of:
+    if held:
         if req.detail:
             return Outcome(CONFIRM, f"请核对证书的具体要求：{_short(req.text, 80)}")
         return PASS
+    if p.certificates & req.confirm_of:
+        return Outcome(CONFIRM, f"职位写明“{_short(req.text, 60)}”，未注明证书类别；你的证书类别是否符合请以招考公告为准")
     if "legal_?" in p.certificates and any(k.startswith("legal_") for k in req.any_of):
         return Outcome(CONFIRM, f"要求{_short(req.text, 60)}，请确认你的法律职业资格证书类别（A/B/C证）")
+    if "other" in req.any_of and p.certificates:
+        return Outcome(CONFIRM, f"要求{_short(req.text, 80)}，请核对你的证书是否符合")
     return Outcome(FAIL, f"要求{_short(req.text, 80)}")
+
+
+def rule_prior_major(p: Profile, req: PriorMajorReq) -> Outcome:
+    """本科须为X专业（且获X学士学位）: the undergraduate major behind the applicant's degree."""
+    if p.education is None:
+        return _missing("学历", req.text)
+    graduate = p.education in ("硕士研究生", "博士研究生")
+    if req.graduates_only and not graduate:
+        return PASS
+    if p.education in ("高中", "大专"):
+        return PASS  # the education rule decides
+    major = p.undergrad_major if graduate else p.major
+    if not major:
+        return _missing("本科专业", _short(req.text, 60))
+    sm = student_major("本科", major, None if graduate else p.major_code)
+    if req.major in sm.names:
+        return PASS
+    target = cat.match_major(req.major, cat.UNDERGRADUATE)
+    if sm.decisive and target is not None and target.decisive:
+        if sm.class_code == target.class_code:
+            return Outcome(CONFIRM, f"职位写明“{_short(req.text, 60)}”；你的本科专业{major}与{req.major}同属"
+                                    f"{cat.undergraduate_class_name(sm.class_code) or '一类'}，是否认可请咨询招录机关")
+        return Outcome(FAIL, f"{_short(req.text, 60)}（你的本科专业：{major}）")
+    return Outcome(CONFIRM, f"职位写明“{_short(req.text, 60)}”，无法自动核对你的本科专业“{major}”，请对照学位证书确认")
+
+
+def rule_ethnicity(p: Profile, req: EthnicityReq) -> Outcome:
+    """民族: 瑶族 / 壮族或瑶族 (少数民族 admits every group but 汉族)."""
+    allowed = "或".join(sorted(req.allowed))
+    if p.ethnicity is None:
+        return _missing("民族", f"职位限{allowed}报考")
+    if p.ethnicity in req.allowed or ("少数民族" in req.allowed and p.ethnicity != "汉族"):
+        return PASS
+    return Outcome(FAIL, f"职位限{allowed}报考（你的民族：{p.ethnicity}）")
 
 
 def rule_regular_college(p: Profile, req: RegularCollegeReq) -> Outcome:
@@ -529,6 +673,8 @@ RULES: Dict[Type[Condition], Callable[[Profile, Condition], Outcome]] = {
     HouseholdReq: rule_household,  # type: ignore[dict-item]
     CertificateReq: rule_certificate,  # type: ignore[dict-item]
     RegularCollegeReq: rule_regular_college,  # type: ignore[dict-item]
+    PriorMajorReq: rule_prior_major,  # type: ignore[dict-item]
+    EthnicityReq: rule_ethnicity,  # type: ignore[dict-item]
     InSchoolReq: rule_in_school,  # type: ignore[dict-item]
     Unparsed: rule_unparsed,  # type: ignore[dict-item]
 }

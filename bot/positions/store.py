@@ -18,11 +18,12 @@ from bot.positions import importer
 from bot.positions.engine import CompiledPosts, compile_posts
 from bot.positions.importer import POST_FIELDS, ImportReport
 from bot.positions.models import PositionImport, PositionPost, PositionSnapshot
-from bot.positions.requirements import MajorReq, Requirements, Unparsed, parse_post
+from bot.positions.requirements import MajorReq, Requirements, Unparsed, parse_post, zh
 
 PARSE_FIELDS = ("education", "degree", "major", "major_college", "major_undergrad", "major_graduate",
                 "age", "political", "experience", "project", "target_group", "other", "remarks",
-                "physical_exam", "fitness_test", "phone", "city", "source_fields")
+                "physical_exam", "fitness_test", "phone", "city", "source_fields", "identity", "gender",
+                "hukou", "post_type", "tests", "section", "section_notes")
 SUMMARY_FIELDS = ("code", "organ", "unit", "name", "city", "district", "family", "openings",
                   "education", "degree")
 
@@ -68,12 +69,23 @@ def exam_limits(exam: str, year: int) -> Optional[Dict[str, Any]]:
         return None
 
 
+def post_age_rules(exam: str, year: int) -> Tuple[Dict[str, Any], ...]:
+    """Age rules of special kinds of posts (``post_age`` of the exam year in knowledge/exams.yml)."""
+    from bot.knowledge import exam_year
+
+    try:
+        data = exam_year(exam, year) or {}
+    except FileNotFoundError:
+        return ()
+    return tuple(dict(r) for r in (data.get("post_age") or ()) if isinstance(r, dict))
+
+
 @lru_cache(maxsize=65536)
 def _parse_cached(exam: str, year: int, values: Tuple[Optional[str], ...]) -> Requirements:
     post = dict(zip(PARSE_FIELDS, values))
     province, cities = region_args(exam)
     req = parse_post(post, exam_year=year, exam_limits=exam_limits(exam, year), province=province,
-                     region_places=cities)
+                     region_places=cities, post_age=post_age_rules(exam, year))
     fields = set((post.get("source_fields") or "").split(",")) - {""}
     conds = list(req.conditions)
     if not fields:
@@ -191,20 +203,82 @@ def clear_cache() -> None:
 
 
 # --------------------------------------------------------------------------- imports
-def import_paths(paths: Sequence[Path], exam: str, year: int, *, url: Optional[str] = None,
+def analyse(parsed: importer.ParsedFile, exam: str, year: int) -> ImportReport:
+    """Fills the report's condition counts and the most common wordings left to confirm,
+    parsing every post as the engine will (exam-year rules included)."""
+    rep = parsed.report
+    rep.exam, rep.year = exam, int(year)
+    if not parsed.is_positions:
+        return rep
+    source_fields = ",".join(sorted(f for f in parsed.fields if f in importer.POST_FIELDS))
+    wording: Dict[Tuple[str, str], int] = {}
+    total = open_posts = 0
+    for rec in parsed.posts:
+        post = {f: rec.get(f) for f in importer.POST_FIELDS}
+        post["code"] = rec["code"]
+        importer.derive(exam, post)  # the city as stored (household rules read it)
+        post["source_fields"] = source_fields
+        req = requirements_of(exam, year, post)
+        conds = [c for c in req.conditions if type(c).__name__ != "InSchoolReq"]
+        total += len(conds)
+        open_here = False
+        for c in conds:
+            if isinstance(c, Unparsed):
+                key = (c.field_name or "要求", zh(c.text) or "")
+                wording[key] = wording.get(key, 0) + 1
+                open_here = True
+        open_posts += open_here
+    rep.conditions = total
+    rep.posts_with_open_conditions = open_posts
+    rep.to_confirm = [{"field": f, "text": t, "count": n}
+                      for (f, t), n in sorted(wording.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return rep
+
+
+def read_paths(paths: Sequence[Path], exam: Optional[str] = None, year: Optional[int] = None, *,
+               snapshot=None, column_map: Optional[Mapping[str, str]] = None,
+               ignore: Iterable[str] = ()) -> Tuple[str, int, List[importer.ParsedFile]]:
+    """Reads and analyses files without a database; the exam and year default to what the
+    files name in their titles or file names (an error names what is missing)."""
+    parsed = [importer.read_file(Path(p), exam or "", year or 0, column_map=column_map, ignore=ignore,
+                                 snapshot=snapshot) for p in paths]
+    if not exam or not year:
+        g_exam, g_year = importer.guess_exam_year(parsed)
+        exam = exam or g_exam
+        year = year or g_year
+        if not exam or not year:
+            missing = "、".join(x for x, v in (("考试（--exam）", exam), ("年度（--year）", year)) if not v)
+            raise importer.PositionImportError(f"无法从文件标题或文件名判断{missing}，请指定")
+    for p in parsed:
+        analyse(p, exam, int(year))
+    return exam, int(year), parsed
+
+
+def preview_paths(paths: Sequence[Path], exam: Optional[str] = None, year: Optional[int] = None, *,
+                  snapshot=None, column_map: Optional[Mapping[str, str]] = None,
+                  ignore: Iterable[str] = ()) -> List[ImportReport]:
+    """The import report of each file, nothing written (``--dry-run``)."""
+    _, _, parsed = read_paths(paths, exam, year, snapshot=snapshot, column_map=column_map, ignore=ignore)
+    for p in parsed:
+        p.report.dry_run = True
+    return [p.report for p in parsed]
+
+
+def import_paths(paths: Sequence[Path], exam: Optional[str], year: Optional[int], *, url: Optional[str] = None,
                  snapshot=None, column_map: Optional[Mapping[str, str]] = None,
                  ignore: Iterable[str] = (),
                  progress_factory: Optional[Callable[[Path], Any]] = None) -> List[ImportReport]:
     """Imports files in one transaction (all or nothing)."""
     u = db_url(url)
     ensure_schema(u)
+    exam, year, parsed = read_paths(paths, exam, year, snapshot=snapshot, column_map=column_map, ignore=ignore)
     reports: List[ImportReport] = []
     with get_engine(u).begin() as conn:
-        for path in paths:
-            bar = progress_factory(Path(path)) if progress_factory else None
+        for p in parsed:
+            bar = progress_factory(p.path) if progress_factory else None
             try:
-                rep = importer.import_file(conn, Path(path), exam, int(year), snapshot=snapshot,
-                                           column_map=column_map, ignore=ignore,
+                rep = importer.import_file(conn, p.path, exam, int(year), snapshot=snapshot,
+                                           column_map=column_map, ignore=ignore, parsed=p,
                                            progress=(bar.update if bar is not None else None))
             finally:
                 if bar is not None:

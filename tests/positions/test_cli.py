@@ -141,11 +141,19 @@ def test_import_command(empty_db, monkeypatch, tmp_path):
     try:
         path = tmp_path / "p.csv"
         path.write_text("职位代码,招录人数,学历,奇怪列\nZ1,1,本科及以上,x\n", encoding="utf-8")
+        # --dry-run: the report, nothing written.
+        r = CliRunner().invoke(import_positions, [str(path), "--exam", "某省考", "--year", "2026", "--dry-run"])
+        assert r.exit_code == 0, r.output
+        assert "未识别的列" in r.output and "奇怪列" in r.output and "试读" in r.output
+        assert "学历 → 学历" in r.output and "解析出资格条件" in r.output
         r = CliRunner().invoke(import_positions, [str(path), "--exam", "某省考", "--year", "2026"])
-        assert r.exit_code == 1 and "奇怪列" in r.output and "Traceback" not in r.output
+        assert r.exit_code == 0 and "新增 1" in r.output and "奇怪列" in r.output  # kept, reported
         r = CliRunner().invoke(import_positions, [str(path), "--exam", "某省考", "--year", "2026",
                                                   "--ignore", "奇怪列"])
-        assert r.exit_code == 0 and "新增 1" in r.output
+        assert r.exit_code == 0 and "按要求未保存的列：奇怪列" in r.output
+        # No exam in the title or the file name: the message says which option is missing.
+        r = CliRunner().invoke(import_positions, [str(path), "--dry-run"])
+        assert r.exit_code == 1 and "--exam" in r.output and "Traceback" not in r.output
         r = CliRunner().invoke(import_positions, [str(path), "--exam", "某省考", "--year", "2026",
                                                   "--map", "奇怪列"])
         assert r.exit_code == 2 and "列名=字段" in r.output
