@@ -1164,11 +1164,12 @@ def checkin(plan: Mapping[str, Any], done: Any, today: dt.date) -> Dict[str, Any
         raise PlanError("没听明白这周完成了多少，可以说“完成了八成”“学了12小时”或“资料分析没做”。", missing="progress")
     items_planned = {k: float(v) for k, v in (week.get("items") or {}).items() if k != _mock()}
     shortfall: Dict[str, float] = {}
+    exact: Dict[str, float] = {}
     for k, h in items_planned.items():
         s = got["modules"].get(k, got["share"])
-        miss = _half(h * max(0.0, 1.0 - min(1.0, s)))
-        if miss > 0:
-            shortfall[k] = miss
+        exact[k] = h * max(0.0, 1.0 - min(1.0, s))
+        if _half(exact[k]) > 0:
+            shortfall[k] = _half(exact[k])
     inputs = copy.deepcopy(dict(plan["inputs"]))
     inputs["carry"] = shortfall
     history = [p for p in plan.get("progress") or [] if p.get("week") != week["week"]]
@@ -1183,7 +1184,7 @@ def checkin(plan: Mapping[str, Any], done: Any, today: dt.date) -> Dict[str, Any
     pct = round(min(got["share"], 1.5) * 100)
     msg = f"第{week['week']}周完成约{pct}%（{_fmt_h(got['hours'])}/{_fmt_h(float(week['hours']))}小时）。"
     if shortfall:
-        top = sorted(shortfall, key=lambda k: (-shortfall[k], items().index(k)))[:2]
+        top = sorted(shortfall, key=lambda k: (-exact[k], items().index(k)))[:2]
         msg += f"没完成的约{_fmt_h(sum(shortfall.values()))}小时（主要是{'、'.join(top)}）放到后面两周优先补。"
     elif got["share"] >= 1.0:
         msg += "全部完成，继续保持！"
@@ -1237,7 +1238,7 @@ def summary_lines(plan: Mapping[str, Any]) -> List[str]:
     name = f"{ex.get('name') or ''}{(str(ex['year']) + '年度') if ex.get('year') else ''}"
     d = _date(ex["written_start"])
     when = _md(d) + ("（估计）" if ex.get("estimate") else "")
-    lines = [f"目标：{name or '笔试'}，笔试{when}，还有{plan['weeks_to_exam']}周"]
+    lines = [f"目标：{name + '，' if name else ''}笔试{when}，还有{plan['weeks_to_exam']}周"]
     h = plan["hours"]
     lines.append(f"每周约{_fmt_h(h['per_week'])}小时（工作日每天{_fmt_h(h['weekday'])}小时，周末每天{_fmt_h(h['weekend'])}小时），"
                  f"到考前共约{_fmt_h(h['total'])}小时")

@@ -4,7 +4,8 @@
 sections the career-planning service standard asks of a personal report — basic
 information, assessment results, development advice (positioning, ability plan, path,
 training) — plus the exam-strategy parts of this product: the shortlist with competition
-ratios and the next steps of the three-step method. A nearly empty case gives a short
+ratios and the next steps of the three-step method. The ability plan carries the student's
+week-by-week study plan when the case has one (``study_plan``, see :mod:`.planner`). A nearly empty case gives a short
 report in which every missing part says what is still to do.
 
 Both outputs come from one list of blocks (heading, paragraph, list, table), so the
@@ -288,7 +289,61 @@ def _positioning(profile: Mapping[str, Any], interest: Optional[Mapping[str, Any
     return blocks, family
 
 
-def _ability(swot: Mapping[str, Any], answers: Mapping[str, Any]) -> List[Block]:
+def _study_plan(raw: Any) -> List[Block]:
+    """The student's own study plan (the case's ``study_plan``, see :mod:`.planner`): the
+    head, a week-by-week table, the interview phase, warnings and check-ins. Empty when
+    the case has no usable plan."""
+    from . import planner
+
+    plan = _m(raw)
+    if isinstance(plan.get("plan"), Mapping):
+        plan = plan["plan"]
+    weeks = [_m(w) for w in _l(plan.get("weeks"))]
+    try:
+        head = planner.summary_lines(plan)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return []
+    blocks: List[Block] = [("h3", "个人备考计划"), ("ul", head)]
+    keys = list(planner.xingce_modules()) + [planner.params()["shenlun"]["key"], planner.params()["mock_key"]]
+    labels = {m["key"]: m["label"] for m in planner.params()["modules"]}
+    labels[keys[-2]], labels[keys[-1]] = "申论", "模考"
+    if not any(_num(_m(w.get("items")).get(keys[-1])) for w in weeks):
+        keys = keys[:-1]
+    rows: List[List[str]] = []
+    for w in weeks:
+        items = _m(w.get("items"))
+        try:
+            start, end = dt.date.fromisoformat(str(w.get("start"))), dt.date.fromisoformat(str(w.get("end")))
+        except ValueError:
+            continue
+        cells = [f"第{_int(w.get('week'))}周", f"{start.month}/{start.day}–{end.month}/{end.day}", _t(w.get("phase_name"))]
+        cells += [f"{_num(items.get(k)) or 0:g}" for k in keys]
+        cells.append(f"{_num(w.get('hours')) or 0:g}")
+        rows.append(cells)
+    if rows:
+        n = len(keys)
+        widths = [0.1, 0.16, 0.08] + [(0.66 - 0.08) / n] * n + [0.08]
+        blocks.append(("table", ["周次", "日期", "阶段"] + [labels[k] for k in keys] + ["合计"], rows, widths))
+        blocks.append(("note", "表中为每周小时数。" + "、".join(labels[k] for k in keys[:5]) + "是行测的五个模块"
+                       + ("；模考指按考试时间完整做一套行测和申论并复盘。" if keys[-1] == planner.params()["mock_key"] else "。")))
+    iv = _m(plan.get("interview"))
+    if iv.get("tasks"):
+        blocks.append(("p", "笔试之后：" + "；".join(_t(x) for x in _l(iv.get("tasks")) if _t(x)) + "。"
+                       + (_t(iv.get("basis")) + "。" if iv.get("basis") else "")))
+    done = [_m(p) for p in _l(plan.get("progress")) if _t(_m(p).get("message"))]
+    if done:
+        blocks.append(("h3", "打卡记录"))
+        blocks.append(("ul", [_t(p["message"]) for p in done]))
+    for w in _l(plan.get("warnings")):
+        if _t(_m(w).get("text")):
+            blocks.append(("note", _t(_m(w)["text"])))
+    source = _t(_m(plan.get("exam")).get("source"))
+    if source:
+        blocks.append(("note", f"笔试日期依据：{source}"))
+    return blocks
+
+
+def _ability(swot: Mapping[str, Any], answers: Mapping[str, Any], study_plan: Any = None) -> List[Block]:
     adv = _advice()
     weak = [_t(x) for x in _l(swot.get("W")) if _t(x)] or split_items(answers.get("weaknesses"))
     actions: List[str] = []
@@ -308,11 +363,15 @@ def _ability(swot: Mapping[str, Any], answers: Mapping[str, Any]) -> List[Block]
         blocks.append(("ul", actions))
     else:
         blocks.append(("note", "你还没有谈到自己的不足。想到了可以在对话里补充，计划会随之调整；眼下先从笔试准备做起。"))
+    personal = _study_plan(study_plan)
+    blocks += personal
     plan = adv["exam_plan"]
     blocks += [("h3", "笔试：行测"), ("ul", list(plan["xingce"])),
                ("h3", "笔试：申论"), ("ul", list(plan["shenlun"])),
-               ("h3", "面试"), ("ul", list(plan["interview"])),
-               ("h3", "备考节奏"), ("ol", list(plan["stages"]))]
+               ("h3", "面试"), ("ul", list(plan["interview"]))]
+    if not personal:
+        blocks += [("h3", "备考节奏"), ("ol", list(plan["stages"])),
+                   ("note", "想按自己的考试日期和每天能学的时间排出每周的计划，在对话里说“做个备考计划”就行。")]
     return blocks
 
 
@@ -529,7 +588,7 @@ def _blocks(case: Mapping[str, Any], agency: str, eligibility: Mapping[str, Any]
     blocks += _assessment(case, profile, interest, swot, answers, sa.get("confirmed"))
     pos, family = _positioning(profile, interest, eligibility, comparison, facts)
     blocks += pos
-    blocks += _ability(swot, answers)
+    blocks += _ability(swot, answers, case.get("study_plan"))
     blocks += _paths(family, interest)
     blocks += _training(family, interest, agency)
     sl_blocks, stats = _shortlist(shortlist, comparison)

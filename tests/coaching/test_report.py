@@ -273,3 +273,64 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
     with pytest.raises(ReportError) as exc:
         build_report({}, agency_name=AGENCY)
     assert "中文字体" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- the study plan
+def _plan_case():
+    from bot.coaching import planner
+
+    plan = planner.build_plan({"written_date": "2026-11-29", "status": "working", "weekday_hours": 2,
+                               "weekend_hours": 5, "ratings": {"数量": 1, "资料分析": 2}}, dt.date(2026, 8, 5))
+    plan = planner.adjust(plan, planner.parse_adjustment("下周出差"), dt.date(2026, 8, 5))
+    plan = planner.checkin(plan, "完成了八成", dt.date(2026, 8, 9))
+    return {"profile": {"major": "会计学"}, "study_plan": plan}, plan
+
+
+def test_ability_plan_shows_the_study_plan():
+    case, plan = _plan_case()
+    r = build_report(case, agency_name=AGENCY, generated_at=WHEN)
+    md = r.markdown
+    section = md[md.index("## 四、能力提升计划"):md.index("## 五、")]
+    assert "### 个人备考计划" in section and "笔试11月29日" in section and f"还有{plan['weeks_to_exam']}周" in section
+    assert "备考节奏" not in section                                     # the generic stages give way
+    table = _tables(section)[0]
+    assert table[0][:4] == ["周次", "日期", "阶段", "常识"] and table[0][-1] == "合计"
+    assert len(table) == 1 + len(plan["weeks"])
+    first = table[1]
+    w = plan["weeks"][0]
+    assert first[0] == f"第{w['week']}周" and first[2] == w["phase_name"] and float(first[-1]) == w["hours"]
+    assert [float(c) for c in first[3:-1]] == [w["items"][k] for k in list(w["items"])[: len(first) - 4]]
+    assert "### 打卡记录" in section and "第1周完成约80%" in section
+    assert "模考" in table[0]                                            # the plan reaches the mock phase
+    text = _flat(_text(r.pdf))
+    assert "个人备考计划" in text and "打卡记录" in text and "第1周完成约80%" in text
+    assert fonts.missing_chars(_text(r.pdf)) == []
+
+
+def test_report_without_a_plan_keeps_the_general_stages_and_says_how_to_get_one():
+    md = build_report({"profile": {"major": "法学"}}, agency_name=AGENCY, generated_at=WHEN).markdown
+    section = md[md.index("## 四、能力提升计划"):md.index("## 五、")]
+    assert "### 备考节奏" in section and "做个备考计划" in section and "个人备考计划" not in section
+
+
+@pytest.mark.parametrize("bad", ["x", 5, {"weeks": "x"}, {"exam": {}, "weeks": [{"start": "bad"}]},
+                                 {"exam": {"written_start": "2026-11-29"}, "weeks_to_exam": 3,
+                                  "hours": {"per_week": 10, "weekday": 1, "weekend": 2.5, "total": 30},
+                                  "weeks": [{"week": 1, "start": "2026-11-09", "end": "2026-11-15", "items": "?"},
+                                            None]}])
+def test_broken_study_plan_does_not_break_the_report(bad):
+    r = build_report({"study_plan": bad}, agency_name=AGENCY, generated_at=WHEN)
+    assert r.pdf.startswith(b"%PDF") and "## 四、能力提升计划" in r.markdown
+
+
+def test_study_plan_warnings_and_estimates_reach_the_report():
+    from bot.coaching import planner
+
+    cal = {"exam": "国考", "year": 2027, "stages": {"written": {"start": "2026-11-29", "end": "2026-12-06",
+                                                             "estimate": True, "source": "按往年推算（测试）"}}}
+    plan = planner.build_plan({"exam": "国考", "weekday_hours": 0.5, "weekend_hours": 2}, dt.date(2026, 10, 5),
+                              calendar=cal)
+    md = build_report({"study_plan": plan}, agency_name=AGENCY, generated_at=WHEN).markdown
+    assert "笔试11月29日（估计）" in md and "笔试日期依据：按往年推算（测试）" in md
+    assert "按往年推算在11月29日到12月6日之间" in md
+    assert "每周大约只有" in md
