@@ -816,12 +816,14 @@ def _away(t: str) -> Optional[Dict[str, Any]]:
         v = _number(m.group(1))
         days = int(v) if v and 1 <= v <= 7 else None
     factor = _AWAY[reason]
+    out: Dict[str, Any] = {"kind": "away", "week_offset": offset, "weeks": count, "days": days, "factor": factor,
+                           "reason": reason}
+    if count == 1 and days is None and re.search(r"周末|礼拜六|周六|星期六|周日|星期天", t):
+        out["weekend_only"] = True
     m = re.search(r"(?:每天|一天)?(?:只能|能|还能)学?(" + _NUM + r")(?:个)?小时", t)
     if m:
-        return {"kind": "away", "week_offset": offset, "weeks": count, "days": days, "factor": None,
-                "hours_per_day": _number(m.group(1)), "reason": reason}
-    return {"kind": "away", "week_offset": offset, "weeks": count, "days": days, "factor": factor,
-            "reason": reason}
+        out.update(factor=None, hours_per_day=_number(m.group(1)))
+    return out
 
 
 _MODULE_WORSE = r"差|不行|弱|不好|拉胯|没进步|不会|掉分|错得多|错很多|太慢|做不完|不熟|跟不上|薄弱|吃力|头疼"
@@ -836,7 +838,12 @@ def _module_changes(t: str) -> List[Dict[str, Any]]:
         seg = t[pos:end]
         if re.search(r"小时|考试|笔试|改到|提前|推迟", seg):
             continue
-        if re.search(_MODULE_BETTER, seg) and not re.search(r"没(有)?" + r"(进步|提高|提升)", seg):
+        score = re.search(r"(\d+(?:\.\d+)?)\s*(%|分)", seg)
+        rating = rating_from(score.group(1) if score.group(2) == "%" or key == _shen() else None, "score", key) \
+            if score else None
+        if rating is not None:
+            out.append({"kind": "module", "module": key, "rating": rating})
+        elif re.search(_MODULE_BETTER, seg) and not re.search(r"没(有)?" + r"(进步|提高|提升)", seg):
             out.append({"kind": "module", "module": key, "delta": 1})
         elif re.search(_MODULE_WORSE, seg):
             out.append({"kind": "module", "module": key, "delta": -1})
@@ -978,8 +985,10 @@ def _apply(inputs: Dict[str, Any], change: Mapping[str, Any], plan: Mapping[str,
         monday = _monday(today) + dt.timedelta(weeks=int(change.get("week_offset") or 0))
         count = max(1, int(change.get("weeks") or 1))
         days = change.get("days")
-        start = max(today, monday)
-        end = monday + dt.timedelta(days=(int(days) - 1) if days else 7 * count - 1)
+        start = max(today, monday + dt.timedelta(days=5) if change.get("weekend_only") else monday)
+        end = monday + dt.timedelta(days=7 * count - 1)
+        if days:
+            end = min(end, start + dt.timedelta(days=int(days) - 1))
         if end < start:
             return
         factor = change.get("factor")
@@ -997,11 +1006,20 @@ def _apply(inputs: Dict[str, Any], change: Mapping[str, Any], plan: Mapping[str,
         key = change.get("module")
         if key in inputs["ratings"]:
             old = int(inputs["ratings"][key])
-            new = min(5, max(1, old + int(change.get("delta") or 0)))
+            if change.get("rating") is not None:
+                new = min(5, max(1, int(change["rating"])))
+            else:
+                new = min(5, max(1, old + int(change.get("delta") or 0)))
             inputs["ratings"][key] = new
             inputs["assumed"] = [k for k in inputs.get("assumed") or [] if k != key]
-            notes.append(f"{key}{'加重了' if new < old else ('减轻了' if new > old else '已经是最高优先级了')}"
-                         if new != old or change.get("delta", 0) < 0 else f"{key}保持现在的安排")
+            if new < old:
+                notes.append(f"{key}的时间加多了")
+            elif new > old:
+                notes.append(f"{key}的时间减了一些，匀给其他模块")
+            elif int(change.get("delta") or 0) < 0:
+                notes.append(f"{key}已经是重点，时间排到了最多")
+            else:
+                notes.append(f"{key}保持现在的安排")
     elif kind == "exam_date":
         old = _date(plan["exam"]["written_start"])
         new = _resolve_date(change, old, today)

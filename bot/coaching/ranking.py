@@ -19,7 +19,7 @@ and ``ask`` (a question for the student, e.g. whether police work is an option).
 "想留武汉", "只要省直" …) into a JSON-ready preferences dict.
 
 Everything returned is JSON-serialisable; the same inputs always give the same order
-(ties: lower ratio first, then post code).
+(ties: lower ratio first, then more openings, then post code).
 """
 
 from __future__ import annotations
@@ -686,6 +686,9 @@ def c_service(f: Features, s: Student) -> Component:
 def c_competition(f: Features, stats: Mapping[str, Any]) -> Component:
     cp = params()["competition"]
     if f.ratio is None:
+        if stats.get("median") is None:
+            # The table has no applicant counts at all: say how many it takes instead.
+            return 0.0, (f"招{f.openings}人" if f.openings and f.openings >= 2 else None)
         return 0.0, "暂无报名数据"
     med = (stats.get("median_by_family") or {}).get(f.family)
     scope = "同类"
@@ -804,7 +807,8 @@ def rank_posts(posts: Sequence[Mapping[str, Any]], profile: Optional[Mapping[str
         out.append({"code": f.code, "name": f.name, "organ": f.organ, "unit": f.unit, "city": f.city,
                     "family": f.family, "level": f.level, "ratio": f.ratio, "openings": f.openings, **r,
                     "features": f.to_dict()})
-    out.sort(key=lambda r: (-r["total"], r["ratio"] if r["ratio"] is not None else float("inf"), r["code"]))
+    out.sort(key=lambda r: (-r["total"], r["ratio"] if r["ratio"] is not None else float("inf"),
+                            -(r["openings"] or 0), r["code"]))
     for i, r in enumerate(out, 1):
         r["rank"] = i
     return out[:limit] if limit else out
@@ -890,6 +894,7 @@ def questions_to_ask(ranked: Sequence[Mapping[str, Any]], top: int = 5) -> List[
 
 # --------------------------------------------------------------------------- preferences
 _POS_OVERRIDE = r"(不怕|不介意|没问题|无所谓|不排斥|能接受|可以接受|也可以|也行|都行|不反对)"
+_UNDECIDED = r"考虑一下|考虑考虑|想一想|想想|再说|不确定|纠结|还没想好|看看再"
 _QUESTION = r"吗$|呢$|么$|什么|怎么|是否|多少|哪些|有没有|是不是|能不能|可不可以|要不要|会不会"
 _NEG = (r"(不太|不大|不怎么|不想|不要|不考虑|不愿|不去|不报|不选|不接受|不喜欢|不适合|不打算|不太想|不考|不干|不做|不当|"
         r"别|排除|拒绝|算了|免了|不行|不了|不好|受不了|接受不了|做不了|干不了|过不了|不合适|没兴趣|不感兴趣|"
@@ -927,7 +932,7 @@ def _clauses(text: str) -> List[str]:
 def _polarity(clause: str, topic_re: str) -> Optional[bool]:
     """True / False / None for a topic in one clause (None: the clause does not say)."""
     m = re.search(topic_re, clause)
-    if not m or re.search(_QUESTION, clause):
+    if not m or re.search(_QUESTION, clause) or re.search(_UNDECIDED, clause):
         return None
     if re.search(_POS_OVERRIDE, clause):
         return True
@@ -1059,6 +1064,8 @@ def _read_places(clause: str, p: Dict[str, Any], said: List[str]) -> None:
     neg = bool(re.search(r"(不想|不要|不去|不考虑|不愿|别|排除|不喜欢|太远|不回)", clause))
     strict = bool(re.search(_STRICT, clause))
     if home and not cities:
+        if re.search(r"(不想|不要|别|不愿意?)离家(太|很|特别)?远", clause):
+            neg = False
         if neg:
             p["near_home"] = False
             said.append("不一定要离家近")

@@ -368,3 +368,16 @@ def test_render_png_is_a_readable_image():
     assert 600 <= img.width <= 900 and img.height > 400
     empty = P.build_plan({"written_date": "2026-12-06"}, dt.date(2026, 12, 6))
     assert P.render_png(empty).startswith(b"\x89PNG")
+
+
+def test_busy_days_land_on_the_right_dates():
+    plan = P.build_plan({"written_date": "2026-12-06", "weekday_hours": 2, "weekend_hours": 5}, dt.date(2026, 8, 5))
+    trip = P.adjust(plan, P.parse_adjustment("这周出差三天"), dt.date(2026, 8, 5))        # Wed–Fri
+    assert trip["inputs"]["unavailable"][-1] == {"start": "2026-08-05", "end": "2026-08-07", "factor": 0.4,
+                                                 "reason": "出差"}
+    assert trip["weeks"][0]["hours"] == pytest.approx(plan["weeks"][0]["hours"] - 3 * 2 * 0.6, abs=0.25)  # half hours
+    weekend = P.adjust(plan, P.parse_adjustment("这周末有事"), dt.date(2026, 8, 5))
+    assert weekend["inputs"]["unavailable"][-1]["start"] == "2026-08-08"
+    assert weekend["inputs"]["unavailable"][-1]["end"] == "2026-08-09"
+    score = P.adjust(plan, P.parse_adjustment("最近资料分析正确率只有50%"), dt.date(2026, 8, 5))
+    assert score["ratings"]["资料分析"] == 2 and "资料分析" not in score["inputs"]["assumed"]
