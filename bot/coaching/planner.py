@@ -1176,7 +1176,9 @@ def checkin(plan: Mapping[str, Any], done: Any, today: dt.date) -> Dict[str, Any
         raise PlanError("还没有备考计划，先说“帮我做个备考计划”。")
     week = _current_week(plan, today)
     if week is None:
-        raise PlanError("计划还没开始，下周再来打卡吧。", missing="progress")
+        if not plan.get("weeks"):
+            raise PlanError("笔试前的计划已经走完了，接下来是面试准备；笔试考得怎么样，可以跟我说说。")
+        raise PlanError("计划还没开始，等第一周学完再来打卡吧。", missing="progress")
     got = parse_progress(done, float(week["hours"]))
     if got is None:
         raise PlanError("没听明白这周完成了多少，可以说“完成了八成”“学了12小时”或“资料分析没做”。", missing="progress")
