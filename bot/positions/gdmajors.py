@@ -130,11 +130,12 @@ def lineage(code: str) -> List[str]:
     return [c for c in out if c in catalogue().names]
 
 
-def groups_of(code: str) -> List[str]:
-    """专业大类 ids whose members contain the code or one of its ancestors."""
+def groups_of(code: str, narrower: bool = False) -> List[str]:
+    """专业大类 ids whose members contain the code or one of its ancestors (and, with
+    ``narrower``, groups listing a major under it: 电子信息 A0840 ~ 11信息电子类 lists A084004)."""
     prefixes = {code[:n] for n in (3, 5, 7) if len(code) >= n}
     return [gid for gid, (_, members) in catalogue().groups.items()
-            if any(m in prefixes for m, _ in members)]
+            if any(m in prefixes or (narrower and m.startswith(code)) for m, _ in members)]
 
 
 def codes_for(names: Iterable[str], level: Optional[str]) -> Tuple[GdCode, ...]:
@@ -202,7 +203,7 @@ def keys_for(codes: Tuple[GdCode, ...]) -> FrozenSet[str]:
         for n in (3, 5, 7):
             if len(g.code) >= n:
                 keys.add(g.code[:n])
-        keys.update("G" + gid for gid in groups_of(g.code))
+        keys.update("G" + gid for gid in groups_of(g.code, narrower=True))
     return frozenset(keys)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple, Type
+from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple, Type
 
 from bot.positions import gdmajors as gd
 from bot.positions import majors as cat
@@ -348,7 +348,7 @@ def major_outcome(sm: StudentMajor, req: MajorReq, p: Optional[Profile] = None) 
     if best == CONFIRM:
         gd_open = [it for it, s in zip(items, statuses) if s == CONFIRM and it.kind in ("gd", "gd_group")]
         if gd_open:
-            return Outcome(CONFIRM, gd_confirm_reason(sm, gd_open[0], seg))
+            return Outcome(CONFIRM, gd_confirm_reason(sm, gd_open, seg))
         narrowed = [it for it, s in zip(items, statuses) if s == CONFIRM and it.narrowing]
         uncertain = [it for it, s in zip(items, statuses)
                      if s == CONFIRM and ({it.digits[:4], *it.alt_codes} & sm.uncertain_codes)]
@@ -372,9 +372,11 @@ def gd_places(sm: StudentMajor) -> str:
     return "、".join(gd.describe(g.code) + ("（部分）" if g.partial else "") for g in sm.gd_codes)
 
 
-def gd_confirm_reason(sm: StudentMajor, item: MajorItem, seg: str) -> str:
-    """Why a Guangdong entry cannot be decided for this student, in one sentence."""
-    label = gd.describe(item.code) if item.kind == "gd_group" else f"{item.name}（{item.code}）"
+def gd_confirm_reason(sm: StudentMajor, items: Sequence[MajorItem], seg: str) -> str:
+    """Why Guangdong entries cannot be decided for this student, in one sentence."""
+    item = items[0]
+    labels = [gd.describe(it.code) if it.kind == "gd_group" else f"{it.name}（{it.code}）" for it in items[:3]]
+    label = "、".join(labels) + ("等" if len(items) > 3 else "")
     if not sm.gd_codes:
         return (f"你的专业“{sm.text}”在广东省专业参考目录{sm.level}层次中找不到同名专业，是否属于"
                 f"“{_short(seg, 60)}”请对照目录或咨询招录机关")
@@ -477,10 +479,16 @@ def rule_fresh_graduate(p: Profile, req: FreshGraduateReq) -> Outcome:
 def rule_special_group(p: Profile, req: SpecialGroupReq) -> Outcome:
     """招录对象 服务基层项目人员 / 退役士兵 / 村（社区）两委成员 / 事业编制人员 / 残疾人."""
     names = "、".join(SPECIAL_GROUPS[g] for g in sorted(req.groups))
+    # "面向…专门职位" / "面向港澳人士招录" name the group themselves; other wordings list it.
+    facing = "面向" in req.text
     if p.special_groups is None:
+        if facing:
+            return Outcome(CONFIRM, f"{_short(req.text, 60)}：请确认你是否属于{names}")
         return Outcome(CONFIRM, f"仅限{_short(req.text, 60)}报考，请确认你是否属于（{names}）")
     mine = p.special_groups & req.groups
     if not mine:
+        if facing:
+            return Outcome(FAIL, f"{_short(req.text, 60)}：你不属于{names}")
         return Outcome(FAIL, f"仅限{_short(req.text, 60)}报考")
     if mine - req.detailed:
         return PASS

@@ -11,7 +11,9 @@ from bot.positions.profile import Profile
 EDUCATIONS = ["大专", "本科", "硕士研究生", "博士研究生", None]
 MAJORS = ["法学", "汉语言文学", "计算机科学与技术", "会计学", "金融学", "应用经济学", "财政学", "民商法学",
           "法律硕士", "临床医学", "护理", "设计学", "中国语言文学", "软件工程", "税收学", "市场营销",
-          "土木、水利与交通工程", "农业信息工程", "我也说不清", "学科教学（英语）", "工商管理", None]
+          "土木、水利与交通工程", "农业信息工程", "我也说不清", "学科教学（英语）", "工商管理",
+          # Guangdong's catalogue: narrowed / excluded entries, merged programmes, college majors
+          "企业管理", "财务管理", "电子信息", "保险学", "金融", "刑事执行", "监狱学", "统计学", "社会学", None]
 
 
 def random_profiles(n, seed):
@@ -28,8 +30,12 @@ def random_profiles(n, seed):
             "political_status": rnd.choice(["群众", "共青团员", "中共预备党员", "中共党员", None]),
             "experience_years": rnd.choice([0, 1, 2, 3, 5, None]),
             "gender": rnd.choice(["男", "女", None]),
-            "hukou": rnd.choice(["河南郑州", "河南安阳内黄县", "湖北武汉", "河南", None]),
+            "hukou": rnd.choice(["河南郑州", "河南安阳内黄县", "湖北武汉", "河南", "广东广州", None]),
         }
+        if rnd.random() < 0.2:
+            p["undergrad_major"] = rnd.choice(["法学", "知识产权", "汉语言文学"])
+        if rnd.random() < 0.1:
+            p["ethnicity"] = rnd.choice(["汉族", "瑶族"])
         if rnd.random() < 0.3:
             p["special_groups"] = rnd.choice([[], ["退役士兵"], ["三支一扶"]])
         if rnd.random() < 0.3:
@@ -42,7 +48,7 @@ def random_profiles(n, seed):
 
 @pytest.fixture(scope="module")
 def exams(shipped_db):
-    return [store.exam_data(e, 2026, shipped_db) for e in ("河南省考", "湖北省考")]
+    return [store.exam_data(e, 2026, shipped_db) for e in ("河南省考", "湖北省考", "广东省考")]
 
 
 def test_verdicts_equal_the_scalar_rules_on_every_real_post(exams):
@@ -64,13 +70,14 @@ def test_major_statuses_equal_the_scalar_major_rule(exams):
             assert len(bad) == 0, (p.education, p.major, p.major_code, [cp.majors[j].text for j in bad[:3]])
 
 
-def test_item_statuses_equal_match_item(exams):
-    cp = exams[1].compiled
+@pytest.mark.parametrize("which", [1, 2])
+def test_item_statuses_equal_match_item(exams, which):
+    cp = exams[which].compiled
     for p in random_profiles(40, seed=11):
         sm = rules.student_major(p.education, p.major, p.major_code)
         vec = engine.item_statuses(cp, sm)
         ref = np.array([rules.match_item(sm, it) for it in cp.items])
-        assert (vec == ref).all(), (p.education, p.major)
+        assert (vec == ref).all(), (p.education, p.major, [cp.items[i].text for i in np.nonzero(vec != ref)[0][:5]])
 
 
 def test_details_name_every_failing_condition(exams):
