@@ -755,7 +755,7 @@ def build_plan(inputs: Mapping[str, Any], today: dt.date, *, calendar: Optional[
         if nxt:
             warnings[0]["text"] += nxt
     return {
-        "version": VERSION, "built_on": today.isoformat(), "anchor": anchor.isoformat(),
+        "version": VERSION, "created": today.isoformat(), "built_on": today.isoformat(), "anchor": anchor.isoformat(),
         "exam": {**exam, "calendar": cal},
         "days_to_exam": max(0, days_left), "weeks_to_exam": len(slots),
         "hours": {"weekday": n["weekday_hours"], "weekend": n["weekend_hours"], "per_week": typical, "total": total},
