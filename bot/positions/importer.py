@@ -62,7 +62,7 @@ FIELD_ALIASES: Dict[str, Tuple[str, ...]] = {
     "unit": ("用人单位", "招录部门", "用人司局", "招录单位", "单位名称", "用人单位名称", "内设机构"),
     "name": ("职位名称", "招考职位", "岗位名称", "招录职位", "职位", "招考职位名称", "拟任职位"),
     "description": ("职位简介", "职位描述", "岗位简介", "职位职责", "岗位职责", "工作内容", "职位说明"),
-    "post_type": ("职位类型", "职位类别", "考试类别", "职位属性", "岗位类别", "岗位类型", "笔试类别"),
+    "post_type": ("职位类型", "职位类别", "考试类别", "岗位类别", "岗位类型", "笔试类别"),
     "openings": ("招录人数", "招考人数", "录用人数", "计划招录人数", "招录计划", "拟录用人数", "招聘人数",
                  "计划数", "招录名额", "招考计划", "拟招录人数", "招考名额"),
     "applicants": ("报考人数", "报名人数", "报名数", "报考数", "报名人数合计", "已报名人数"),
@@ -94,7 +94,7 @@ FIELD_ALIASES: Dict[str, Tuple[str, ...]] = {
 # Columns official tables carry that no field takes: kept with the post (details), named here
 # so that the report says they are known (序号, 机构性质 …) rather than new to the importer.
 DETAIL_ALIASES: Tuple[str, ...] = (
-    "序号", "部门网站", "单位网站", "网站", "网址", "机构性质", "机构层级", "职位分布", "落户地点",
+    "序号", "部门网站", "单位网站", "网站", "网址", "机构性质", "机构层级", "职位分布", "职位属性", "落户地点",
     "面试人员比例", "面试比例", "开考比例", "咨询电话2", "咨询电话3", "竞争比", "职级", "招录职位类别",
     "进面最低分数", "进入面试最低分数", "最低进面分数",
 )
@@ -294,39 +294,51 @@ def map_columns(headers: Sequence[object], column_map: Optional[Mapping[str, str
 
 
 def _hits(row: Sequence[object]) -> Tuple[int, bool]:
-    hits, has_code = 0, False
+    """(distinct fields + known detail columns, has a code column) of a candidate header."""
+    fields: set = set()
+    others = 0
     for cell in row:
         k = _key(cell)
         if not k or len(k) > 40:
             continue
         f = _ALIAS_INDEX.get(k) or (_flag(k) or (None,))[0] or _guess(k)
-        if f or k in _DETAILS or _WIDE.match(k):
-            hits += 1
-        if f == "code":
-            has_code = True
-    return hits, has_code
+        if f:
+            fields.add(f)
+        elif k in _DETAILS or _WIDE.match(k):
+            others += 1
+    return len(fields) + others, "code" in fields
 
 
 def _combine(parent: Sequence[object], child: Sequence[object]) -> List[object]:
     """One header from two rows: the child name, or parent+child when only that is known
     (``专业`` / ``研究生`` -> ``专业研究生``), or the parent over an empty child."""
     out: List[object] = []
+    group: Optional[object] = None   # a parent spanning several children (no merge info: CSV)
+
+    def known(k: str) -> bool:
+        return bool(k in _ALIAS_INDEX or k in _DETAILS or _flag(k) or _guess(k))
+
     for j in range(max(len(parent), len(child))):
         p = parent[j] if j < len(parent) else None
         c = child[j] if j < len(child) else None
         pk, ck = _key(p), _key(c)
         if not ck:
+            group = None
             out.append(p)
             continue
+        if not pk and group is not None and not known(ck):
+            p, pk = group, _key(group)
         if not pk or pk == ck:
             out.append(c)
             continue
-        known = lambda k: k in _ALIAS_INDEX or k in _DETAILS or _flag(k) or _guess(k)  # noqa: E731
         if known(ck):
+            group = None
             out.append(c)
         elif known(pk + ck):
+            group = p
             out.append(f"{unicodedata.normalize('NFKC', str(p)).strip()}{unicodedata.normalize('NFKC', str(c)).strip()}")
         else:
+            group = None
             out.append(c)
     return out
 
@@ -334,7 +346,7 @@ def _combine(parent: Sequence[object], child: Sequence[object]) -> List[object]:
 def header_span(rows: Sequence[Sequence[object]], limit: int = 25) -> Optional[Tuple[int, int, List[object]]]:
     """(first header row, last header row, combined header) among the first ``limit`` rows."""
     best: Optional[Tuple[int, int, List[object]]] = None
-    best_hits = 1
+    best_hits = 0
     n = min(limit, len(rows))
     for i in range(n):
         hits, has_code = _hits(rows[i])
@@ -848,7 +860,7 @@ def read_file(path: Path, exam: str = "", year: int = 0, *, column_map: Optional
             code = rec.get("code")
             if not code or not re.search(r"\d", code):
                 heading = _heading(row)
-                if heading and not code:
+                if heading:
                     section = f"{sheet_section}·{heading}" if sheet_section and heading not in sheet_section else heading
                 elif any(v not in (None, "") for v in row) and \
                         not ({_key(c) for c in row if _key(c)} <= header_keys):

@@ -268,6 +268,29 @@ def match_major(text: str, level: Optional[str] = None) -> Optional[MajorMatch]:
     return None
 
 
+@lru_cache(maxsize=1)
+def _class_by_name() -> Dict[str, str]:
+    return {name: code for code, name in _catalogue()[3].items()}
+
+
+@lru_cache(maxsize=8192)
+def resolve_list_name(name: str, level: str) -> Optional[Tuple[str, str]]:
+    """(kind, code) of a name written without its code in a post's major list, where the
+    catalogue of that level names it exactly: ``中国语言文学类`` -> (class, 0501),
+    本科 ``汉语言文学`` -> (major, 050101), 研究生 ``法律`` -> (discipline, 0351).
+    ``level`` is 本科 / 研究生 / 不分层次 (only class names are unambiguous there)."""
+    ug, grad, _, _ = _catalogue()
+    n = _normalise(name)
+    if n.endswith("类") and level != "研究生":
+        code = _class_by_name().get(n)
+        return ("class", code) if code else None
+    if level == "本科" and n in ug:
+        return "major", ug[n].code
+    if level == "研究生" and n in grad:
+        return "discipline", grad[n].code
+    return None
+
+
 def all_major_names(include_aliases: bool = True) -> List[str]:
     """Every catalogue name (both levels) and, by default, the curated short forms."""
     ug, grad, _, classes = _catalogue()

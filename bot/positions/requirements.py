@@ -437,11 +437,17 @@ def parse_major_item(text: str, level: str) -> Optional[MajorItem]:
         return MajorItem(kind=_item_kind(codes[0], name, level), code=codes[0], name=name,
                          narrowing=narrowing, included=included,
                          alt_codes=tuple(codes[1:]) + alt, text=t)
-    # Name only ("海岸及近海工程", "会计学、企业管理（含：…）").
+    # Name only ("海岸及近海工程", "会计学、企业管理（含：…）", the national exam's
+    # "中国语言文学类"): placed by the national catalogue where it names it exactly.
     name = re.sub(r"\(.*?\)", "", t).strip()
     inc = re.search(r"\(含\s*[:∶：]?\s*(.+?)\)", t)
     if inc:
         included = _names_in(inc.group(1))
+    from bot.positions.majors import resolve_list_name
+
+    placed = resolve_list_name(name, level) if not included else None
+    if placed is not None:
+        return MajorItem(kind=placed[0], code=placed[1], name=name, text=t)
     return MajorItem(kind="name", code="", name=name, included=included, text=t)
 
 
@@ -858,7 +864,8 @@ def _parse_clause_uncached(clause: str, *, post_city: Optional[str] = None, prov
     # Target groups written in 其他要求 (服务基层项目人员, 退役士兵, 残疾人证 …).
     if _groups_in(compact):
         return parse_target_group(s, exam_year), []
-    if re.search(r"应届", compact) and "毕业生" in compact:
+    if (re.search(r"应届", compact) or re.search(r"\d{4}届", compact)) and "毕业生" in compact \
+            or re.fullmatch(r"(?:本职位)?(?:仅)?限应届(?:生)?(?:报考)?", compact):
         return parse_target_group(s, exam_year), []
     if "基层工作经历" in compact:
         exp = parse_experience(compact)

@@ -288,6 +288,18 @@ def import_paths(paths: Sequence[Path], exam: Optional[str], year: Optional[int]
     return reports
 
 
+def imported_reports(url: Optional[str] = None, limit: int = 20) -> List[Dict[str, Any]]:
+    """The reports of the latest imports (newest first), as stored with each file."""
+    u = db_url(url)
+    ensure_schema(u)
+    with get_engine(u).connect() as conn:
+        rows = conn.execute(select(PositionImport.exam, PositionImport.year, PositionImport.file_name,
+                                   PositionImport.report, PositionImport.imported_at)
+                            .order_by(PositionImport.imported_at.desc(), PositionImport.id.desc()).limit(limit))
+        return [{**(r.report or {}), "exam": r.exam, "year": int(r.year), "file": r.file_name,
+                 "imported_at": r.imported_at} for r in rows]
+
+
 def imported_hashes(url: Optional[str] = None) -> set:
     u = db_url(url)
     ensure_schema(u)
