@@ -3,15 +3,23 @@
 Rasa's own channel answers 500 to a body that is not a JSON object (empty, a list, a
 string). This subclass answers 400 with a short reason instead, and caps the size of a
 message so that one request cannot make the NLU pipeline chew on megabytes of text.
+
+Every message passes the per-sender rate limit first, and a turn that Rasa cannot process
+(database, lock store down) is answered with a request to send it again
+(bot/channels/ratelimit.py) instead of an empty reply.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
+
+from bot.channels.ratelimit import guard
 
 MAX_MESSAGE_CHARS = 20_000
 
@@ -30,6 +38,9 @@ class CheckedRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(guard(on_new_message, self.name()))
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         sender = _body(req).get("sender")

@@ -21,6 +21,8 @@ the token stays out of the repository. Without a token the channel is present bu
   fails goes to the outbox (``channel_outbox``) and is redelivered in the background, so
   the turn is never lost. Log lines name the method and the error class only: no text,
   no chat id, no token.
+* **Rate limit**: a sender over the agency's per-sender limit (bot/channels/ratelimit.py)
+  is told once to wait; the update is acknowledged and its message not processed.
 * **Sender ids** are ``tg-`` plus a keyed hash of the chat id: stable per chat, not the
   chat id itself. The chat id travels in the message metadata as ``channel_address``
   (stored with the case only after consent) so counselors' replies can be delivered.
@@ -47,6 +49,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.channels import store
+from bot.channels.ratelimit import limiter
 from bot.channels.textsplit import TELEGRAM_LIMIT, split_text
 from bot.config import settings
 
@@ -754,6 +757,11 @@ class TelegramInput(InputChannel):
     async def _to_rasa(self, update, chat, text: str,
                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         sender_id = self.cfg.sender_id(chat.id)
+        decision = await limiter().check(sender_id)
+        if not decision.allowed:
+            if decision.first:  # once, not once per extra message (Telegram limits sends too)
+                await self._say(chat.id, decision.text)
+            return
         user = update.effective_user
         metadata: Dict[str, Any] = {"channel_address": str(chat.id)}
         if user is not None and user.first_name:

@@ -17,11 +17,15 @@ conversations have a history here. Each bot message goes to the page as one JSON
 ``{"id", "at", "text", "buttons", "image", "attachment", "counselor"}``; links to the
 project's media files are made relative, so they load from this origin whatever
 ``public_url`` says. The acknowledgement of ``user_uttered`` arrives when the turn is done.
+Messages pass the per-sender rate limit (bot/channels/ratelimit.py): one over it is
+acknowledged ``{"ok": false, "error": "rate_limited"}`` and the student is told once to
+wait; a turn that fails is acknowledged ``"server"`` and the student asked to send again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import json
@@ -38,6 +42,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncServer
 
+from bot.channels.ratelimit import TEXT_TRY_AGAIN, limiter
 from bot.config import settings
 
 logger = logging.getLogger(__name__)
@@ -319,10 +324,17 @@ class WebChatInput(SocketIOInput):
             if len(text) > parent.max_chars:
                 return {"ok": False, "error": "too_long", "max": parent.max_chars}
             output = WebChatOutput(sio, parent.bot_message_evt)
+            decision = await limiter().check(session_id)
+            if not decision.allowed:
+                if decision.first:  # said once, not once per extra message
+                    await output.send_text_message(session_id, decision.text)
+                return {"ok": False, "error": "rate_limited", "retry_after": decision.retry_after}
             try:
                 await on_new_message(UserMessage(text, output, session_id, input_channel=parent.name()))
             except Exception as exc:
                 logger.error("Web chat turn failed (%s).", type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    await output.send_text_message(session_id, TEXT_TRY_AGAIN)
                 return {"ok": False, "error": "server"}
             return {"ok": True}
 
