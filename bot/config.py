@@ -31,6 +31,9 @@ DEFAULTS: Dict[str, Any] = {
         "colors": {"primary": "#07c160", "header": "#ededed"},
         "consent_version": "2026-11-v1",
         "retention_days": 365,
+        # Messages one sender may send per window (every channel; 0 turns the limit off).
+        # bot/channels/ratelimit.py; shared by the replicas through Redis (COACH_REDIS_HOST).
+        "rate_limit": {"messages": 30, "window_seconds": 60},
     },
     # Case database and Rasa tracker store. SQLite under var/ by default.
     "database_url": "sqlite:///var/coach.db",
