@@ -113,6 +113,9 @@ def create_app(config: Optional[Dict[str, Any]] = None) -> Flask:
     app.register_blueprint(cases.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
+    from bot.console.views import positions_upload
+
+    app.register_blueprint(positions_upload.bp)
 
     @app.get("/healthz")
     def healthz():
