@@ -73,8 +73,39 @@ class PostNotFound(PositionsError):
 
 
 # --------------------------------------------------------------------------- data
+DIGEST_CACHE = ROOT / "var" / "cache" / "shipped-sha256.json"
+_digests: Dict[str, Tuple[int, int, str]] = {}
+
+
+def shipped_digest(path: Path) -> str:
+    """SHA-256 of a shipped file, remembered by (size, mtime) in var/cache so that a start
+    on a loaded database does not hash the ~9 MB of shipped tables again."""
+    import json
+
+    st = path.stat()
+    sig = (int(st.st_size), int(st.st_mtime_ns))
+    if not _digests and DIGEST_CACHE.is_file():
+        try:
+            _digests.update({k: tuple(v) for k, v in json.loads(DIGEST_CACHE.read_text("utf-8")).items()})
+        except (OSError, ValueError, TypeError):
+            pass
+    hit = _digests.get(path.name)
+    if hit is not None and (hit[0], hit[1]) == sig:
+        return hit[2]
+    digest = file_sha256(path)
+    _digests[path.name] = (*sig, digest)
+    try:
+        DIGEST_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = DIGEST_CACHE.with_suffix(".tmp")
+        tmp.write_text(json.dumps(_digests), encoding="utf-8")
+        tmp.replace(DIGEST_CACHE)
+    except OSError:
+        pass  # read-only deployment: hashing again next time is only slower
+    return digest
+
+
 def ensure_shipped_data(url: Optional[str] = None) -> List[ImportReport]:
-    """Imports the shipped Henan and Hubei 2026 tables unless already loaded.
+    """Imports the shipped Henan, Hubei and Guangdong 2026 tables unless already loaded.
 
     Idempotent: files already imported (same content, exam and year) are skipped, so on a
     loaded database this is a quick no-op. Returns the reports of what it imported."""
@@ -86,7 +117,7 @@ def ensure_shipped_data(url: Optional[str] = None) -> List[ImportReport]:
         try:
             for exam, year, files in SHIPPED:
                 todo = [KNOWLEDGE_POSITIONS / f for f in files
-                        if (exam, year, file_sha256(KNOWLEDGE_POSITIONS / f)) not in done]
+                        if (exam, year, shipped_digest(KNOWLEDGE_POSITIONS / f)) not in done]
                 if todo:
                     reports += store.import_paths(todo, exam, year, url=url)
             return reports

@@ -97,9 +97,18 @@ def _parse_cached(exam: str, year: int, values: Tuple[Optional[str], ...]) -> Re
     return Requirements(conditions=tuple(conds), notes=req.notes, phone=req.phone)
 
 
+_CITY = PARSE_FIELDS.index("city")
+_PLACE_WORDS = ("户", "生源", "籍")
+
+
 def requirements_of(exam: str, year: int, post: Mapping[str, Any]) -> Requirements:
-    """Parsed requirements of one post (cached by wording)."""
-    return _parse_cached(exam, int(year), tuple(post.get(f) for f in PARSE_FIELDS))
+    """Parsed requirements of one post (cached by wording). The city only matters to
+    household conditions: posts without one share their parse across cities."""
+    values = [post.get(f) for f in PARSE_FIELDS]
+    if values[_CITY] is not None and not any(
+            w in str(post.get(f) or "") for f in ("hukou", "other", "remarks") for w in _PLACE_WORDS):
+        values[_CITY] = None
+    return _parse_cached(exam, int(year), tuple(values))
 
 
 def data_gap_notes(post: Mapping[str, Any]) -> Tuple[str, ...]:
