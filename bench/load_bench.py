@@ -334,9 +334,11 @@ class ProductionStack:
         admin.autocommit = True
         admin.cursor().execute(f'CREATE DATABASE "{self.db_name}"')
         admin.close()
-        from bot.cli import prepare_database_at
+        from bot.deploycheck import migrate
 
-        prepare_database_at(self.db_url)
+        # As the deployment's migration job does, before any replica starts (replicas
+        # starting together on an empty database race to create Rasa's events table).
+        migrate(self.db_url)
 
         endpoints = yaml.safe_load((ROOT / "endpoints.production.yml").read_text(encoding="utf-8"))
         endpoints["event_broker"]["queues"] = [self.queue]

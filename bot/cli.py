@@ -264,7 +264,9 @@ def _register_optional() -> None:
     from bot.channels.telegram_cli import telegram
     from bot.console.cli import purge_cases, users
     from bot.positions.cli import import_positions, positions
+    from bot.deploycheck import deploy
 
+    cli.add_command(deploy)
     cli.add_command(positions)
     cli.add_command(import_positions)
     cli.add_command(telegram)

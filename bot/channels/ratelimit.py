@@ -281,19 +281,40 @@ def guard(on_new_message: OnNewMessage, channel: str, *, limit: bool = True,
             if not decision.allowed:
                 await _say(message, decision.text, channel)
                 return None
+        output = getattr(message, "output_channel", None)
+        before = len(getattr(output, "messages", None) or [])
         try:
             return await on_new_message(message)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            answered = len(getattr(output, "messages", None) or []) > before
+            if answered and _lock_release_error(exc):
+                # The turn was processed and saved; only releasing the conversation lock
+                # failed (Redis went away meanwhile). Asking to resend would repeat it.
+                logger.warning("A %s turn was answered but its lock could not be released (%s).",
+                               channel, type(exc).__name__)
+                return None
             logger.error("A %s turn failed (%s); the student was asked to send it again.",
                          channel, type(exc).__name__)
             if not apologise:
                 raise
+            collected = getattr(output, "messages", None)
+            if isinstance(collected, list):
+                # Not sent yet (REST answers at the end): what the failed turn said was not
+                # saved, so only the request to send again goes out.
+                del collected[before:]
             await _say(message, TEXT_TRY_AGAIN, channel)
             return None
 
     return handler
+
+
+def _lock_release_error(exc: BaseException) -> bool:
+    """An error of the lock store (Rasa's LockError, or Redis itself)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    module = type(exc).__module__ or ""
+    return "LockError" in names or module.startswith("redis")
 
 
 async def _say(message: Any, text: str, channel: str) -> None:
