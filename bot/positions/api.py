@@ -178,10 +178,8 @@ def import_positions(paths: Sequence[Union[str, Path]], exam: Optional[str], yea
 
 
 def list_exams(url: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Exams and years in the database with post counts."""
-    store.ensure_schema(url)
-    with store.engine_for(url).connect() as conn:
-        return [{"exam": e, "year": y, "posts": n} for e, y, n in store.exams_available(conn)]
+    """Exams and years in the database with post counts (cached until an import changes them)."""
+    return [{"exam": e, "year": y, "posts": n} for e, y, n in store.exams_cached(url)]
 
 
 def _exam_name(exam: Optional[str]) -> str:

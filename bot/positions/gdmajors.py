@@ -130,6 +130,7 @@ def lineage(code: str) -> List[str]:
     return [c for c in out if c in catalogue().names]
 
 
+@lru_cache(maxsize=8192)
 def groups_of(code: str, narrower: bool = False) -> List[str]:
     """专业大类 ids whose members contain the code or one of its ancestors (and, with
     ``narrower``, groups listing a major under it: 电子信息 A0840 ~ 11信息电子类 lists A084004)."""

@@ -273,6 +273,11 @@ def _class_by_name() -> Dict[str, str]:
     return {name: code for code, name in _catalogue()[3].items()}
 
 
+def class_code_by_name(name: str) -> Optional[str]:
+    """``计算机类`` -> ``0809`` (undergraduate classes)."""
+    return _class_by_name().get(_normalise(name))
+
+
 @lru_cache(maxsize=8192)
 def resolve_list_name(name: str, level: str) -> Optional[Tuple[str, str]]:
     """(kind, code) of a name written without its code in a post's major list, where the

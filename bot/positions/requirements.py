@@ -949,7 +949,7 @@ def apply_major_notes(req: Optional[Condition], notes: Sequence[MajorNote]) -> T
                 if it.code == n.code or (not it.code.startswith(("A", "B", "C", "G")) and it.digits == n.code):
                     it = dataclasses.replace(it, narrowing=tuple(dict.fromkeys(it.narrowing + n.narrowing)),
                                              excluded=tuple(dict.fromkeys(it.excluded + n.excluded)))
-                    if i not in used or level not in texts.get(level, ""):
+                    if f"（其他要求：{n.text}）" not in texts.get(level, ""):
                         texts[level] = texts.get(level, "") + f"（其他要求：{n.text}）"
                     used.add(i)
             new_items.append(it)

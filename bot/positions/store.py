@@ -209,6 +209,28 @@ def exam_data(exam: str, year: int, url: Optional[str] = None) -> ExamData:
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _available.clear()
+
+
+_available: Dict[str, Tuple[float, Tuple[int, Any], List[Tuple[str, int, int]]]] = {}
+
+
+def exams_cached(url: Optional[str] = None) -> List[Tuple[str, int, int]]:
+    """:func:`exams_available`, re-read only when an import changed the data (checked at
+    most once a second, like :func:`exam_data`)."""
+    u = db_url(url)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _available.get(u)
+        if hit is not None and now - hit[0] < STAMP_CHECK_SECONDS:
+            return hit[2]
+    ensure_schema(u)
+    with get_engine(u).connect() as conn:
+        stamp = data_stamp(conn)
+        rows = hit[2] if hit is not None and hit[1] == stamp else exams_available(conn)
+    with _cache_lock:
+        _available[u] = (now, stamp, rows)
+    return rows
 
 
 # --------------------------------------------------------------------------- imports
