@@ -46,6 +46,7 @@ BENCHES: Dict[str, Callable[[], object]] = {
     "positions": _module("positions_bench", "--json", str(RESULTS / "positions.json")),
     "channels": _module("channels_bench"),
     "console": _module("console_bench"),
+    "load": _module("load_bench"),
 }
 
 
