@@ -354,3 +354,19 @@ def test_fuzz_readers_agree_on_any_layout(tmp_path, kind, seed):
         assert (g.get("other") or "") == p["other"]
         assert g["details"] == {"岗位等级": p["岗位等级"], "备用列": "x"}
     assert sorted(parsed.report.unknown_columns) == sorted(UNKNOWN)
+
+
+def test_applicant_counts_join_by_code_for_any_layout(national_db, tmp_path):
+    """A daily count sheet in another layout (title row with the date, its own column names)
+    fills snapshots of the posts imported from the official table."""
+    url, _ = national_db
+    path = write_xlsx(tmp_path / "counts.xlsx", {"Sheet1": [
+        ["2026年度中央机关及其直属机构考试录用公务员报名人数统计（截至2025年10月20日）"],
+        ["部门名称", "用人司局", "职位代码", "招考人数", "报名人数", "审核通过人数"],
+        ["某部", "办公厅", "300110001001", 1, 45, 30], ["某部", "办公厅", 300110001002, 1, 12, 8]]})
+    (rep,) = api.import_positions([path], "国考", 2026, url=url)
+    assert rep.kind == "applicants" and rep.snapshot_dates == ["2025-10-20"] and rep.snapshots_new == 2
+    post = api.get_post("300110001002", "国考", 2026, url=url)
+    assert post["snapshots"] == [{"date": "2025-10-20", "applicants": 12, "ratio": 12.0}]
+    # The count sheet did not replace the table's requirement columns.
+    assert post["requirements"]["education"] == "仅限硕士研究生"
