@@ -260,7 +260,7 @@ def map_columns(headers: Sequence[object], column_map: Optional[Mapping[str, str
         k = _key(h)
         if not k or k.startswith("unnamed:") or k == "none":
             continue
-        name = unicodedata.normalize("NFKC", str(h)).replace("\n", "").strip()
+        name = re.sub(r"\s+", "", str(h))  # as published (full-width brackets kept), without line breaks
         if k in skip:
             plan.ignored.append(name)
             plan.how.append({"column": name, "field": None, "as": "按 --ignore 跳过"})
