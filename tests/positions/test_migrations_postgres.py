@@ -92,7 +92,7 @@ def test_import_and_query_on_postgres(pg_url, tmp_path):
     from bot.positions import api
 
     reports = api.ensure_shipped_data(pg_url)
-    assert sum(r.posts_new for r in reports) == 7509 + 5224
+    assert sum(r.posts_new for r in reports) == 7509 + 5224 + 9344
     assert api.ensure_shipped_data(pg_url) == []
     post = api.get_post("14230201003000001", url=pg_url)
     assert [s["applicants"] for s in post["snapshots"]] == [17, 23, 33, 50, 54, 62]
