@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -67,6 +68,11 @@ class MajorCheckError(ValueError):
     """A question that cannot be answered (the message is for the user)."""
 
 
+@lru_cache(maxsize=4096)
+def _match(text: str, level: Optional[str]) -> Optional[cat.MajorMatch]:
+    return cat.match_major(text, level=level)
+
+
 # --------------------------------------------------------------------------- levels, places
 def _clean(text: str) -> str:
     t = unicodedata.normalize("NFKC", str(text or "")).strip()
@@ -93,10 +99,10 @@ def normalise_level(level: Optional[str], major: str = "") -> Tuple[str, bool]:
     t = _clean(major)
     if re.search(r"硕士|研究生|博士|专硕|学硕", t):
         return "研究生", False
-    ug = cat.match_major(t, level=cat.UNDERGRADUATE)
+    ug = _match(t, cat.UNDERGRADUATE)
     if ug is not None and ug.level == cat.UNDERGRADUATE and ug.decisive:
         return "本科", True
-    g = cat.match_major(t, level=cat.GRADUATE)
+    g = _match(t, cat.GRADUATE)
     if g is not None and g.level == cat.GRADUATE and g.decisive:
         return "研究生", True
     if gd.codes_for([t], "大专") and not gd.codes_for([t], "本科"):
@@ -112,7 +118,7 @@ def _national(sm: R.StudentMajor, text: str, level: str) -> Dict[str, Any]:
         m = cat.lookup_code(sm.code, cat.UNDERGRADUATE) if sm.decisive else None
         if m is None:
             return {"found": False, "catalogue": "普通高等学校本科专业目录（2026）"}
-        conf = cat.match_major(text, level=cat.UNDERGRADUATE)
+        conf = _match(text, cat.UNDERGRADUATE)
         return {"found": True, "catalogue": "普通高等学校本科专业目录（2026）", "name": m.name, "code": m.code,
                 "class": m.class_name, "class_code": m.class_code, "category": m.category,
                 "category_code": m.category_code,
@@ -206,9 +212,6 @@ def _categories(cp: E.CompiledPosts, sm: R.StudentMajor) -> Tuple[np.ndarray, np
             mapped = np.select([best == 4, best == 3, best == 2, best == 1], [NAMED, BY_CLASS, NARROWED, CONFIRM],
                                default=FAIL).astype(np.int8)
             req_cat[has] = mapped
-        for j, r in enumerate(cp.majors):
-            if r.unrestricted:
-                req_cat[j] = OPEN
     elif m:
         req_cat[:] = CONFIRM
     post_cat = np.full(cp.size, OPEN, dtype=np.int8)
@@ -396,6 +399,10 @@ def _target_answer(target: str, degrees: Sequence[Tuple[str, str, R.StudentMajor
 
     t = _clean(target)
     if re.fullmatch(r"\d{8,20}(?:-\d+)?", t):
+        # The loaded tables first (no database round trip); the database names the exam otherwise.
+        held = [d for d in _datas(exam, year, url) if t in d.compiled.index_of]
+        if len(held) == 1:
+            return {"target": target, "kind": "post", **_post_major(held[0], t, degrees)}
         try:
             data = api._locate(t, exam, year, url)
         except api.PositionsError as exc:
@@ -446,7 +453,7 @@ def _fits_class(t: str, level: str, sm: R.StudentMajor) -> Dict[str, Any]:
             if sm.class_code == cls:
                 return {"kind": "class", "fits": True, "why": f"{sm.text}（{sm.code}）属于{label}"}
             return {"kind": "class", "fits": False, "why": f"{sm.text}（{sm.code}）属于{own}，不属于{label}"}
-        mj = cat.lookup_code(name_or_code, cat.UNDERGRADUATE) or cat.match_major(name_or_code, cat.UNDERGRADUATE)
+        mj = cat.lookup_code(name_or_code, cat.UNDERGRADUATE) or _match(name_or_code, cat.UNDERGRADUATE)
         if mj is not None and mj.decisive and mj.level == cat.UNDERGRADUATE:
             same = sm.decisive and cat.code_digits(mj.code) == sm.code
             return {"kind": "major", "fits": same,
@@ -454,7 +461,7 @@ def _fits_class(t: str, level: str, sm: R.StudentMajor) -> Dict[str, Any]:
                             f"{sm.text}和{mj.name}（{mj.code}）是不同的专业，职位写{mj.name}时只认这个专业")}
     if level == "研究生":
         g = cat.lookup_code(name_or_code, cat.GRADUATE) if re.fullmatch(r"\d{4}", name_or_code) else \
-            cat.match_major(name_or_code, cat.GRADUATE)
+            _match(name_or_code, cat.GRADUATE)
         if g is not None and g.decisive and g.level == cat.GRADUATE:
             label = f"{g.name}（{g.code}）"
             if sm.decisive:
@@ -575,7 +582,7 @@ def check_major(major: str, *, level: Optional[str] = None,
             raise MajorCheckError("第二个学历的专业名称是空的")
         text = _strip_qualifiers(_clean(raw_text))
         lv, assumed = normalise_level(lvl, text)
-        found = cat.match_major(text, level=cat.GRADUATE if lv == "研究生" else cat.UNDERGRADUATE)
+        found = _match(text, cat.GRADUATE if lv == "研究生" else cat.UNDERGRADUATE)
         name = found.name if found is not None and found.decisive and lv != "大专" else text
         sm = _student(text, lv)
         degrees.append((text, lv, sm))
