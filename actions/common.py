@@ -206,13 +206,11 @@ def agency_vars() -> Dict[str, Any]:
     return {"agency_name": a["name"], "retention_days": a["retention_days"], "contact": a["contact"]}
 
 
-def agency_slot_events(target_exam: Optional[str] = None) -> List[EventType]:
-    """Slots that responses in domain.yml and data/ use as placeholders."""
-    from actions.faq import age_limit_table
-
+def agency_slot_events() -> List[EventType]:
+    """Slots that responses in domain.yml use as placeholders."""
     a = agency()
     return [SlotSet("agency_name", a["name"]), SlotSet("retention_days", str(a["retention_days"])),
-            SlotSet("contact", a["contact"]), SlotSet("age_limit_table", age_limit_table(target_exam))]
+            SlotSet("contact", a["contact"])]
 
 
 def has_consent(tracker: Tracker) -> bool:

@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import case_profile, has_consent, register_ask_actions, say
 from actions.intake import ValidateIntakeForm
-from bot import cases, normalize
+from bot import cases, knowledge, normalize
 from bot.positions import api
 
 logger = logging.getLogger(__name__)
@@ -73,18 +73,35 @@ def post_code_from(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def named_exam(tracker: Tracker, profile: Dict[str, Any]) -> Optional[str]:
+    """The exam this message names as a one-off choice: a button's ``exam_choice``, an exam,
+    or a province ("那湖北的呢" → 湖北省考). None when it names none."""
+    entities = tracker.latest_message.get("entities") or []
+    for kind in ("exam_choice", "exam", "location"):
+        for entity in entities:
+            if entity.get("entity") != kind or not entity.get("value"):
+                continue
+            value = str(entity["value"])
+            if kind == "location":
+                region = normalize.normalize_location(value)
+                province = normalize.province_of(region.value) if region.ok else None
+                value = f"{province}省考" if province else value
+            result = normalize.normalize_exam(value, profile.get("target_region"))
+            if result.ok and result.value in knowledge.exams():
+                return result.value
+    return None
+
+
 def exam_for(tracker: Tracker, profile: Dict[str, Any]) -> Optional[str]:
     """The exam named in this message (a one-off choice), else the student's target."""
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "exam":
-            result = normalize.normalize_exam(entity.get("value"), profile.get("target_region"))
-            if result.ok:
-                return result.value
-    return profile.get("target_exam")
+    return named_exam(tracker, profile) or profile.get("target_exam")
 
 
-def available_exam_buttons() -> List[Dict[str, str]]:
-    return [{"title": f"看{x['exam']}{x['year']}", "payload": f'/check_my_eligibility{{"exam":"{x["exam"]}"}}'}
+def available_exam_buttons(verb: str = "看") -> List[Dict[str, str]]:
+    """One button per imported table. The payload's ``exam_choice`` is a one-off choice:
+    it runs the check for that table without changing the student's target exam."""
+    return [{"title": f"{verb}{x['exam']}{x['year']}",
+             "payload": f'/check_my_eligibility{{"exam_choice":"{x["exam"]}"}}'}
             for x in api.list_exams()]
 
 
@@ -135,14 +152,17 @@ class ActionCheckEligibility(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         profile = case_profile(tracker)
-        exam = exam_for(tracker, profile)
+        return self.check(dispatcher, tracker, profile, exam_for(tracker, profile))
+
+    def check(self, dispatcher: CollectingDispatcher, tracker: Tracker, profile: Dict[str, Any],
+              exam: Optional[str]) -> List[EventType]:
         try:
             name, year = api.resolve_exam(exam)
         except api.UnknownExam:
             available = "、".join(f"{x['exam']}{x['year']}年" for x in api.list_exams()) or "无"
             say(dispatcher, "eligibility_no_data", buttons=available_exam_buttons(), exam=exam or "你的目标考试",
                 available=available)
-            return []
+            return [SlotSet("last_view", {"kind": "no_data", "exam": exam}), SlotSet("last_list", [])]
         except api.PositionsError as exc:
             say(dispatcher, "eligibility_error", error=str(exc))
             return []
@@ -191,7 +211,7 @@ class ActionCheckEligibility(Action):
                 "near_misses": [{"reason": r, "posts": n} for r, n in misses],
                 "to_confirm": [{"reason": r, "posts": n} for r, n in confirm],
             })
-        return [SlotSet("last_list", shown)]
+        return [SlotSet("last_list", shown), SlotSet("last_view", {"kind": "eligibility", "exam": name, "year": year})]
 
     @staticmethod
     def _best(profile: Dict[str, Any], exam: str, year: int) -> List[Dict[str, Any]]:
@@ -213,7 +233,12 @@ def post_the_student_means(dispatcher: CollectingDispatcher, tracker: Tracker
     after telling the student what is missing or wrong."""
     code = post_code_from(tracker)
     if not code:
-        say(dispatcher, "post_code_needed")
+        text = tracker.latest_message.get("text") or ""
+        if ordinal_from_text(text) and not tracker.get_slot("last_list"):
+            # "第一个岗位详细说说" with no list shown yet: offer to show one.
+            say(dispatcher, "post_no_list_yet", buttons=available_exam_buttons("查"))
+        else:
+            say(dispatcher, "post_code_needed")
         return None
     profile = case_profile(tracker)
     try:
@@ -239,7 +264,7 @@ class ActionPostInfo(Action):
         competition = api.post_competition(code, post["exam"], post["year"], profile=profile)
         dispatcher.utter_message(text=describe_post(post, competition, verdict),
                                  buttons=[{"title": "加入备选", "payload": f'/shortlist_post{{"post_code":"{code}"}}'}])
-        return []
+        return [SlotSet("last_view", {"kind": "post", "exam": post["exam"], "year": post["year"], "code": code})]
 
 
 REQUIREMENT_LABELS = (("education", "学历"), ("degree", "学位"), ("major", "专业"), ("major_undergrad", "本科专业"),

@@ -1,90 +1,121 @@
-"""Knowledge questions.
+"""Knowledge questions: the answer of a topic of knowledge/topics, for this student.
 
-The answer itself is Rasa's ``utter_faq`` (the response selector's choice among
-data/nlu/faq_responses.yml), whose placeholders are slots set at session start:
-``{agency_name}``, ``{retention_days}``, ``{contact}`` from coach.yml and
-``{age_limit_table}`` from knowledge/exams.yml. ``action_faq_extras`` runs after it: it
-relates the age limit to the student's own age where that is known and consented to,
-and shows the service agreement to a student who has not seen it yet.
+``action_answer_question`` answers the topic the NLU selected (``response_selector.faq``),
+or the one a button names (``/faq{"topic": "age_limit", "detail": "more"}``). A message
+with two questions gets both answers (or one and a button for the other). The answer
+uses the stored facts it depends on (with consent) and says which; its sources go with
+the message into the transcript, where counselors see them. Facts the student stated
+about themself inside the question are offered for the profile afterwards.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import json
+import logging
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import has_consent, intro_if_new
-from bot import knowledge
+from actions.common import agency, case_profile, has_consent, intro_if_new
+from bot import knowledge_base, knowledge_edits
+
+logger = logging.getLogger(__name__)
+
+# A second question of the same message is answered when its topic is this sure, and
+# offered as a button when it is at least the lower figure.
+SECOND_ANSWER = 0.5
+SECOND_OFFER = 0.25
+# Topics whose answer depends on the exam (a follow-up "那湖北的呢" re-renders them).
+EXAM_TOPICS = {"age_limit", "exam_calendar", "exam_day_schedule", "prep_duration", "provincial_exam",
+               "exams_per_year", "national_vs_provincial", "exam_content", "pass_line", "exam_fee"}
 
 
-def age_limit_lines(first_exam: Optional[str] = None) -> List[str]:
-    """One line per exam and year that knowledge/exams.yml has an age rule for."""
-    lines = []
-    names = list(knowledge.exams())
-    if first_exam in names:
-        names.remove(first_exam)
-        names.insert(0, first_exam)
-    for exam in names:
-        for year in sorted(knowledge.known_years(exam), reverse=True):
-            limits = knowledge.age_limits(exam, year)
-            if not limits:
-                continue
-            if limits.get("max") is None:
-                lines.append(f"· {year}年{exam}：年满{limits['min']}周岁，上限以当年招考公告为准")
-                continue
-            line = f"· {year}年{exam}：{limits['min']}～{limits['max']}周岁"
-            if limits.get("max_fresh_postgrad"):
-                line += f"（应届硕士、博士研究生放宽到{limits['max_fresh_postgrad']}周岁）"
-            lines.append(line)
-    return lines
+def topic_button(key: str, title: Optional[str] = None, detail: bool = False) -> Dict[str, str]:
+    t = knowledge_base.topic(key)
+    payload = {"topic": key, **({"detail": "more"} if detail else {})}
+    label = "想了解更多" if detail else (title or (t.title if t else key))
+    return {"title": label, "payload": "/faq" + json.dumps(payload, ensure_ascii=False)}
 
 
-def age_limit_table(first_exam: Optional[str] = None) -> str:
-    return "\n".join(age_limit_lines(first_exam))
+def requested_topics(tracker: Tracker) -> Tuple[List[str], bool, List[str]]:
+    """(topics to answer, detail requested, topics to offer as buttons)."""
+    message = tracker.latest_message or {}
+    entities = {e.get("entity"): e.get("value") for e in message.get("entities") or []}
+    if entities.get("topic"):
+        return [str(entities["topic"])], entities.get("detail") == "more", []
+    selector = (message.get("response_selector") or {}).get("faq") or {}
+    key = ((selector.get("response") or {}).get("intent_response_key")) or ""
+    keys = [key] if key else []
+    offer: List[str] = []
+    for q in selector.get("questions") or []:
+        k = q.get("key")
+        if not k or k in keys:
+            continue
+        if q.get("confidence", 0) >= SECOND_ANSWER and len(keys) < 2:
+            keys.append(k)
+        elif q.get("confidence", 0) >= SECOND_OFFER:
+            offer.append(k)
+    return keys, False, offer[:1]
 
 
-def personal_age_note(tracker: Tracker) -> Optional[str]:
-    """With consent and a known age and exam, says what the limit means for this student."""
-    if not has_consent(tracker):
+def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, *, detail: bool = False,
+                 profile_override: Optional[Dict[str, Any]] = None, buttons_extra: Optional[List[Dict]] = None
+                 ) -> Optional[knowledge_base.Answer]:
+    """Sends one topic's answer; returns it (None for an unknown key)."""
+    topic = knowledge_base.topic(key)
+    if topic is None:
         return None
-    age, exam = tracker.get_slot("age"), tracker.get_slot("target_exam")
-    if not isinstance(age, (int, float)) or not exam:
-        return None
-    years = knowledge.known_years(exam)
-    if not years:
-        return None
-    limits = knowledge.age_limits(exam, years[-1])
-    if not limits or limits.get("max") is None:
-        return None
-    top = limits["max"]
-    postgrad = tracker.get_slot("education") in ("硕士研究生", "博士研究生")
-    if tracker.get_slot("fresh_graduate") is True and postgrad and limits.get("max_fresh_postgrad"):
-        top = limits["max_fresh_postgrad"]
-    age = int(age)
-    if age < limits["min"]:
-        return f"按你填的{age}岁，还没到{limits['min']}周岁的最低要求。"
-    if age <= top:
-        return f"按你填的{age}岁，{limits['year']}年{exam}的年龄条件你是满足的。"
-    return (f"按你填的{age}岁，已经超过{limits['year']}年{exam}{top}周岁的上限，"
-            "可以留意放宽年龄的岗位，或者看看别的考试。")
+    profile = case_profile(tracker) if has_consent(tracker) else {}
+    if profile_override:
+        profile.update(profile_override)
+    a = agency()
+    override = None
+    try:
+        override = knowledge_edits.current(str(a.get("id", "default")), topic.key)
+    except Exception:  # the default text is always there; a database hiccup must not cost the answer
+        logger.warning("knowledge overrides unavailable; answering with the default text")
+    answer = knowledge_base.render(topic.key, profile, agency=a, override=override, detail=detail)
+    buttons = [topic_button(topic.key, detail=True)] if answer.more else []
+    buttons += list(buttons_extra or [])
+    dispatcher.utter_message(text=answer.text, buttons=buttons, **answer.metadata())
+    return answer
 
 
-def selected_faq_key(tracker: Tracker) -> str:
-    selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
-    return ((selector.get("response") or {}).get("intent_response_key")) or ""
+class ActionAnswerQuestion(Action):
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        from actions.intake import offer_pending_facts
+
+        keys, detail, offer = requested_topics(tracker)
+        choice = next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                       if e.get("entity") == "exam_choice" and e.get("value")), None)
+        override = {"target_exam": str(choice)} if choice else None
+        answered = []
+        for i, key in enumerate(keys):
+            extra = [topic_button(k) for k in offer] if i == len(keys) - 1 else []
+            if answer_topic(dispatcher, tracker, key, detail=detail, buttons_extra=extra, profile_override=override):
+                answered.append(knowledge_base.bare_key(key))
+        if not answered:
+            from actions.session import ActionFallback
+
+            return await ActionFallback().run(dispatcher, tracker, domain)
+        events: List[EventType] = [SlotSet("last_view", {"kind": "faq", "key": answered[-1]})]
+        events += offer_pending_facts(dispatcher, tracker)
+        return events + intro_if_new(dispatcher, tracker)
 
 
 class ActionFaqExtras(Action):
+    """Kept for models trained before the knowledge base (they answer with ``utter_faq``
+    and then call this action): it only shows the agreement to a new student."""
+
     def name(self) -> Text:
         return "action_faq_extras"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        if selected_faq_key(tracker) == "faq/age_limit":
-            note = personal_age_note(tracker)
-            if note:
-                dispatcher.utter_message(text=note)
         return intro_if_new(dispatcher, tracker)

@@ -47,8 +47,10 @@ SLOT_ENTITY = {
 RULE_EXTRACTORS = ("SpacyEntityExtractor", "RegexEntityExtractor")
 
 def _latest_entities(tracker: Tracker, entity: str) -> List[Any]:
-    """Values of one entity type in the latest message, rule-based extractors first."""
-    found = [e for e in (tracker.latest_message.get("entities") or []) if e.get("entity") == entity]
+    """Values of one entity type the student stated as their own in the latest message
+    (no role: see bot/nlu/gate.py), rule-based extractors first."""
+    found = [e for e in (tracker.latest_message.get("entities") or [])
+             if e.get("entity") == entity and not e.get("role")]
     found.sort(key=lambda e: 0 if e.get("extractor") in RULE_EXTRACTORS else 1)
     return [e.get("value") for e in found]
 
@@ -71,11 +73,15 @@ PROFILE_FORMS = (None, "intake_form", "eligibility_form")
 class ProfileChecker:
     """Validates profile slots of one turn against what the case already holds."""
 
-    def __init__(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+    def __init__(self, tracker: Tracker, dispatcher: CollectingDispatcher, source: Optional[str] = None) -> None:
         self.tracker = tracker
         self.dispatcher = dispatcher
         self.consent = has_consent(tracker)
         self._stored: Optional[Dict[str, Any]] = None
+        # How the value came: answering a form's question, stated in passing, or confirmed
+        # after the assistant offered it. Kept in the profile history with the message.
+        self.source = source or ("form" if tracker.active_loop_name else "stated")
+        self.message = (tracker.latest_message.get("text") or "")[:500] or None
 
     @property
     def stored(self) -> Dict[str, Any]:
@@ -131,16 +137,13 @@ class ProfileChecker:
                 updates["fresh_graduate"] = fresh
                 say(self.dispatcher, "fresh_graduate_inferred", year=new,
                     status="算应届毕业生" if fresh else "已经不在两年择业期内，不算应届")
-        if slot == "target_exam":
-            from actions.faq import age_limit_table
-
-            out["age_limit_table"] = age_limit_table(new)
         if previous is not None and previous != new:
             say(self.dispatcher, "changed", label=SLOT_LABELS[slot], old=display(slot, previous),
                 new=display(slot, new))
         changed = {k: v for k, v in updates.items() if self.stored.get(k) != v}
         if changed:
-            self._stored = cases.save_profile(self.tracker.sender_id, **changed)
+            self._stored = cases.save_profile(self.tracker.sender_id, source=self.source, message=self.message,
+                                              **changed)
         return out
 
 
@@ -261,6 +264,112 @@ class ActionIntakeDone(Action):
         say(dispatcher, "intake_summary", profile=profile_lines(profile))
         say(dispatcher, "menu")
         return [SlotSet("paused_form", None)]
+
+
+# -- facts offered for the profile, and undo (issue 9) -----------------------------------------
+
+ENTITY_SLOT = {entity: slot for slot, entity in SLOT_ENTITY.items()}
+
+
+def offered_facts(tracker: Tracker) -> Dict[str, Any]:
+    """Facts the student stated about themself inside a question (role ``offered``),
+    normalised, that differ from what the case holds: slot -> value."""
+    stored = cases.load_profile(tracker.sender_id) if has_consent(tracker) else {}
+    region = tracker.get_slot("target_region") or stored.get("target_region")
+    out: Dict[str, Any] = {}
+    for entity in tracker.latest_message.get("entities") or []:
+        slot = ENTITY_SLOT.get(entity.get("entity"))
+        if entity.get("role") != "offered" or slot is None or slot in out:
+            continue
+        result = normalize.normalize(slot, entity.get("value"), region=region,
+                                     education=tracker.get_slot("education"))
+        if result.ok and stored.get(SLOT_TO_FIELD[slot]) != result.value:
+            out[slot] = result.value
+    return out
+
+
+def offer_pending_facts(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """After an answer: offers the student's own facts from the question for the profile
+    (one tap), or clears an offer that is no longer current."""
+    # In a form the questions ask for these facts anyway, and a yes/no there answers the form.
+    facts = offered_facts(tracker) if has_consent(tracker) and not tracker.active_loop_name else {}
+    if not facts:
+        if tracker.get_slot("awaiting") == "facts_confirmation":
+            return [SlotSet("pending_facts", None), SlotSet("awaiting", None)]
+        return []
+    items = "、".join(f"{SLOT_LABELS[s]}：{display(s, v)}" for s, v in facts.items())
+    say(dispatcher, "facts_offer", items=items)
+    pending = {"facts": facts, "message": (tracker.latest_message.get("text") or "")[:500]}
+    return [SlotSet("pending_facts", pending), SlotSet("awaiting", "facts_confirmation")]
+
+
+class ActionApplyPendingFacts(Action):
+    """"记下来": the offered facts go into the profile (old → new shown, undo possible)."""
+
+    def name(self) -> Text:
+        return "action_apply_pending_facts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        pending = tracker.get_slot("pending_facts") or {}
+        facts = pending.get("facts") or {}
+        events: List[EventType] = [SlotSet("pending_facts", None), SlotSet("awaiting", None)]
+        if not facts or not has_consent(tracker):
+            say(dispatcher, "facts_nothing_pending")
+            return events
+        stored = cases.load_profile(tracker.sender_id)
+        updates: Dict[str, Any] = {}
+        lines = []
+        for slot, value in facts.items():
+            field = SLOT_TO_FIELD[slot]
+            old = stored.get(field)
+            updates[field] = value
+            if slot == "education":
+                updates["degree"] = normalize.EDUCATION_DEGREE.get(value)
+            lines.append(f"{SLOT_LABELS[slot]}：{display(slot, old)} → {display(slot, value)}" if old is not None
+                         else f"{SLOT_LABELS[slot]}：{display(slot, value)}")
+            events.append(SlotSet(slot, value))
+        cases.save_profile(tracker.sender_id, source="offered", message=pending.get("message"), **updates)
+        say(dispatcher, "facts_recorded", items="；".join(lines))
+        return events
+
+
+class ActionDropPendingFacts(Action):
+    def name(self) -> Text:
+        return "action_drop_pending_facts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        say(dispatcher, "facts_not_recorded")
+        return [SlotSet("pending_facts", None), SlotSet("awaiting", None)]
+
+
+class ActionUndoProfileChange(Action):
+    """"撤销": the values the latest change replaced are put back (one step)."""
+
+    def name(self) -> Text:
+        return "action_undo_profile_change"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if not has_consent(tracker):
+            say(dispatcher, "undo_nothing")
+            return []
+        undone = cases.undo_last_change(tracker.sender_id)
+        if not undone:
+            say(dispatcher, "undo_nothing")
+            return []
+        slot_of = {field: slot for slot, field in SLOT_TO_FIELD.items()}
+        events: List[EventType] = []
+        lines = []
+        for change in undone:
+            slot = slot_of.get(change["field"])
+            if slot is None:
+                continue
+            lines.append(f"{SLOT_LABELS[slot]}：{display(slot, change['new'])} → {display(slot, change['old'])}")
+            events.append(SlotSet(slot, change["old"]))
+        say(dispatcher, "undo_done", items="；".join(lines))
+        return events
 
 
 register_ask_actions(globals(), INTAKE_SLOTS)

@@ -89,8 +89,47 @@ class ActionHelp(Action):
         return intro_if_new(dispatcher, tracker)
 
 
+# What a request does, as the one-tap choice "你是想……吗？" says it.
+INTENT_LABELS = {
+    "log_candidate_interview": "记录一次和过来人的交流", "complain": "投诉或反映问题", "give_feedback": "给这次服务打分",
+    "request_counselor": "转给真人顾问", "shortlist_post": "把岗位加入备选", "delete_my_data": "删除你在这里的资料",
+    "restart": "重新开始对话", "get_report": "生成你的规划报告", "check_my_eligibility": "查你能报的岗位",
+    "start_interest_test": "做兴趣测评", "start_self_analysis": "做自我分析", "ask_exam_strategy": "了解报考三步法",
+    "compare_ratios": "比较备选岗位的竞争比", "show_progress": "看你的备考进度", "show_my_data": "看你在这里的资料",
+    "ask_post_info": "看某个岗位的详情", "remove_post": "把岗位移出备选",
+}
+# Below these, a guess is not worth offering.
+OFFER_INTENT = 0.15
+OFFER_TOPIC = 0.2
+
+
+def clarify_choices(tracker: Tracker) -> List[Dict[str, str]]:
+    """One-tap choices for a message the assistant is unsure about: the request the
+    classifier guessed (when the wording did not ask for it) and the knowledge topic the
+    question seems to be about."""
+    from actions.faq import topic_button
+
+    message = tracker.latest_message or {}
+    gate = message.get("gate") or {}
+    candidates: List[str] = []
+    if gate.get("demoted") in INTENT_LABELS:
+        candidates.append(gate["demoted"])
+    for item in message.get("intent_ranking") or []:
+        name = item.get("name")
+        if len(candidates) >= 1 or name not in INTENT_LABELS or item.get("confidence", 0) < OFFER_INTENT:
+            continue
+        candidates.append(name)
+    buttons = [{"title": f"是，{INTENT_LABELS[c]}", "payload": f"/{c}"} for c in candidates]
+    selector = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    key = selector.get("intent_response_key")
+    if key and float(selector.get("confidence") or 0) >= OFFER_TOPIC:
+        buttons.append({**topic_button(key.split("/", 1)[-1]), "title": "我是想问：" + topic_button(key.split("/", 1)[-1])["title"]})
+    return buttons
+
+
 class ActionFallback(Action):
-    """Low confidence: say so honestly, show what works, and after repeated misses offer a human."""
+    """Low confidence: say so honestly, offer one-tap guesses ("你是想……吗？"), show what
+    works, and after repeated misses offer a human."""
 
     def name(self) -> Text:
         return "action_fallback"
@@ -98,6 +137,12 @@ class ActionFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         count = int(tracker.get_slot("fallback_count") or 0) + 1
+        choices = clarify_choices(tracker)
+        if choices:
+            gate = (tracker.latest_message or {}).get("gate") or {}
+            guess = INTENT_LABELS.get(gate.get("demoted") or "", "")
+            say(dispatcher, "clarify_request" if guess else "clarify", buttons=choices, guess=guess)
+            return [SlotSet("fallback_count", count)]
         say(dispatcher, "fallback")
         if tracker.active_loop_name:
             return [SlotSet("fallback_count", count)]

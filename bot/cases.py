@@ -22,13 +22,16 @@ from bot.db.models import (
     Flag,
     InterestTest,
     Interview,
+    MajorCheck,
     Message,
     Note,
     Profile,
+    ProfileChange,
     Report,
     SelfAnalysis,
     ShortlistEntry,
     Student,
+    StudyPlan,
     utcnow,
 )
 
@@ -105,8 +108,18 @@ def withdraw_consent(sender_id: str, text_version: str) -> None:
 
 # -- profile -----------------------------------------------------------------------------
 
-def save_profile(sender_id: str, **fields: Any) -> Dict[str, Any]:
-    """Upserts profile fields (unknown keys are ignored). Returns the whole profile."""
+# Fields whose changes are kept in the history (the others are derived from these).
+HISTORY_FIELDS = ("age", "education", "major", "grad_year", "fresh_graduate", "political_status",
+                  "experience_years", "gender", "hukou", "target_region", "target_exam", "target_year")
+
+
+def save_profile(sender_id: str, *, source: str = "stated", message: Optional[str] = None,
+                 **fields: Any) -> Dict[str, Any]:
+    """Upserts profile fields (unknown keys are ignored). Returns the whole profile.
+
+    Every change of a field in ``HISTORY_FIELDS`` is recorded with its old and new value,
+    its ``source`` (stated, form, offered, undo) and the student's ``message`` that caused it.
+    """
     with session_scope() as session:
         student = find_student(session, sender_id)
         if student is None:
@@ -115,12 +128,125 @@ def save_profile(sender_id: str, **fields: Any) -> Dict[str, Any]:
         if profile is None:
             profile = Profile(student_id=student.id)
             session.add(profile)
+        now = utcnow()
         for key, value in fields.items():
-            if key in PROFILE_FIELDS:
-                setattr(profile, key, value)
-        student.last_active_at = utcnow()
+            if key not in PROFILE_FIELDS:
+                continue
+            old = getattr(profile, key)
+            if key in HISTORY_FIELDS and old != value:
+                session.add(ProfileChange(student_id=student.id, field=key, old=old, new=value,
+                                          source=source, message=message, at=now))
+            setattr(profile, key, value)
+        student.last_active_at = now
         session.flush()
         return _profile_dict(profile)
+
+
+def profile_history(sender_id: str) -> List[Dict[str, Any]]:
+    """The profile's changes, oldest first."""
+    with session_scope() as session:
+        student = find_student(session, sender_id)
+        if student is None:
+            return []
+        return [_change_dict(c) for c in student.profile_changes]
+
+
+def _change_dict(c: ProfileChange) -> Dict[str, Any]:
+    return {"id": c.id, "field": c.field, "old": c.old, "new": c.new, "source": c.source,
+            "message": c.message, "at": _iso(c.at), "undone": c.undone_at is not None}
+
+
+def last_change_group(sender_id: str) -> List[Dict[str, Any]]:
+    """The changes made by the latest message that changed something (not undone yet)."""
+    with session_scope() as session:
+        student = find_student(session, sender_id)
+        if student is None:
+            return []
+        live = [c for c in student.profile_changes if c.undone_at is None and c.source != "undo"]
+        if not live:
+            return []
+        last = live[-1]
+        return [_change_dict(c) for c in live if c.at == last.at and c.message == last.message]
+
+
+def undo_last_change(sender_id: str) -> List[Dict[str, Any]]:
+    """Puts back the values the latest change replaced. Returns the changes undone."""
+    group = last_change_group(sender_id)
+    if not group:
+        return []
+    with session_scope() as session:
+        student = find_student(session, sender_id)
+        if student is None or student.profile is None:
+            return []
+        now = utcnow()
+        ids = {c["id"] for c in group}
+        for change in student.profile_changes:
+            if change.id in ids:
+                change.undone_at = now
+                setattr(student.profile, change.field, change.old)
+                session.add(ProfileChange(student_id=student.id, field=change.field, old=change.new,
+                                          new=change.old, source="undo", message=None, at=now))
+                if change.field == "education":
+                    from bot.normalize import EDUCATION_DEGREE
+
+                    student.profile.degree = EDUCATION_DEGREE.get(change.old) if change.old else None
+                if change.field == "major" and change.old is None:
+                    student.profile.major_code = None
+                    student.profile.major_raw = None
+        student.last_active_at = now
+    return group
+
+
+# -- major checks and the study plan (issue 11) ---------------------------------------------
+
+def save_major_check(sender_id: str, query: Dict[str, Any], result: Dict[str, Any]) -> bool:
+    with session_scope() as session:
+        student = _student(session, sender_id)
+        if student is None:
+            return False
+        session.add(MajorCheck(student_id=student.id, query=query, result=result))
+        return True
+
+
+def major_checks(sender_id: str) -> List[Dict[str, Any]]:
+    with session_scope() as session:
+        student = find_student(session, sender_id)
+        if student is None:
+            return []
+        return [{"query": m.query, "result": m.result, "at": _iso(m.at)} for m in student.major_checks]
+
+
+def save_study_plan(sender_id: str, inputs: Dict[str, Any], plan: Dict[str, Any],
+                    event: Optional[Dict[str, Any]] = None) -> bool:
+    """Stores the plan (replacing the previous one); ``event`` (an adjustment or a check-in)
+    is appended to the plan's history."""
+    with session_scope() as session:
+        student = _student(session, sender_id)
+        if student is None:
+            return False
+        row = student.study_plan
+        if row is None:
+            row = StudyPlan(student_id=student.id, inputs={}, plan={}, history=[])
+            session.add(row)
+        row.inputs = inputs
+        row.plan = plan
+        if event is not None:
+            row.history = list(row.history or []) + [{**event, "at": _iso(utcnow())}]
+        row.updated_at = utcnow()
+        return True
+
+
+def load_study_plan(sender_id: str) -> Optional[Dict[str, Any]]:
+    with session_scope() as session:
+        student = find_student(session, sender_id)
+        if student is None or student.study_plan is None:
+            return None
+        return _plan_dict(student.study_plan)
+
+
+def _plan_dict(row: StudyPlan) -> Dict[str, Any]:
+    return {"inputs": row.inputs or {}, "plan": row.plan or {}, "history": row.history or [],
+            "updated_at": _iso(row.updated_at)}
 
 
 def load_profile(sender_id: str) -> Dict[str, Any]:
@@ -315,7 +441,7 @@ def delete_student(sender_id: str) -> bool:
 # -- reading a case ----------------------------------------------------------------------
 
 CASE_KEYS = ("sender_id", "consent", "profile", "self_analysis", "interest_test", "interviews",
-             "shortlist", "eligibility", "feedback", "flags", "transcript")
+             "shortlist", "eligibility", "feedback", "flags", "transcript", "major_check", "study_plan")
 
 
 def _load_case(session: Session, sender_id: str) -> Optional[Student]:
@@ -329,7 +455,8 @@ def _load_case(session: Session, sender_id: str) -> Optional[Student]:
             selectinload(Student.shortlist), selectinload(Student.eligibility_checks),
             selectinload(Student.feedback), selectinload(Student.flags),
             selectinload(Student.notes), selectinload(Student.reports),
-            selectinload(Student.sessions),
+            selectinload(Student.sessions), selectinload(Student.profile_changes),
+            selectinload(Student.major_checks), selectinload(Student.study_plan),
         )
     ).scalar_one_or_none()
 
@@ -347,7 +474,7 @@ def empty_case(sender_id: str) -> Dict[str, Any]:
     return {
         "sender_id": sender_id, "consent": None, "profile": {}, "self_analysis": None,
         "interest_test": None, "interviews": [], "shortlist": [], "eligibility": None,
-        "feedback": [], "flags": [], "transcript": [],
+        "feedback": [], "flags": [], "transcript": [], "major_check": None, "study_plan": None,
     }
 
 
@@ -392,6 +519,14 @@ def case_dict(student: Student, transcript: bool = True) -> Dict[str, Any]:
         "flags": [{"kind": f.kind, "detail": f.detail, "at": _iso(f.at), "resolved": f.resolved_at is not None}
                   for f in student.flags],
         "transcript": [_transcript_entry(m) for m in student.messages] if transcript else [],
+        # The latest "does my major count?" answer, with the earlier questions.
+        "major_check": None if not student.major_checks else {
+            **{"query": student.major_checks[-1].query, "result": student.major_checks[-1].result,
+               "at": _iso(student.major_checks[-1].at)},
+            "earlier": [{"query": m.query, "at": _iso(m.at)} for m in student.major_checks[:-1]],
+        },
+        "study_plan": None if student.study_plan is None else _plan_dict(student.study_plan),
+        "profile_history": [_change_dict(c) for c in student.profile_changes],
         # Beyond the contract keys: useful to counselors and the console.
         "channel": student.channel,
         "stage": student.stage,

@@ -44,7 +44,9 @@ RESUMABLE = ("intake_form", "self_analysis_form", "interest_test_form", "eligibi
 
 # Requests answered in the middle of a form, after which the form goes on.
 INTERRUPTIONS: Dict[str, List[Dict[str, Any]]] = {
-    "faq": [{"action": "utter_faq"}, {"action": "action_faq_extras"}],
+    "faq": [{"action": "action_answer_question"}],
+    "follow_up": [{"action": "action_follow_up"}],
+    "undo": [{"action": "action_undo_profile_change"}],
     "bot_challenge": [{"action": "utter_iamabot"}],
     "help": [{"action": "action_help"}],
     "out_of_scope": [{"action": "action_out_of_scope"}],

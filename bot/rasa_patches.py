@@ -1,4 +1,10 @@
-"""One measured fix to Rasa 3.6, applied in the Rasa server process.
+"""Two changes to Rasa 3.6, applied in the Rasa server process.
+
+1. Reading a message in its conversation (bot/nlu/buttons.py): ``MessageProcessor.parse_message``
+   gets the tracker; a message that is the title of a button just shown is parsed as that
+   button's payload (keeping the text the student typed), and inside a form the form's own
+   request is not demoted by the NLU gate.
+2. A measured speed fix, below.
 
 After every custom action, Rasa's ``RemoteAction._validate_action_result`` checks the
 action server's response with ``jsonschema.validate(result, spec)``. With jsonschema 4.17
@@ -47,4 +53,32 @@ def apply() -> None:
         return True
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    _patch_typed_buttons()
     _applied = True
+
+
+def _patch_typed_buttons() -> None:
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.processor import MessageProcessor
+
+    from bot.nlu.buttons import in_form, typed_payload
+
+    original = MessageProcessor.parse_message
+
+    async def parse_message(self: MessageProcessor, message: UserMessage, tracker: Any = None,
+                            only_output_properties: bool = True) -> Dict[Text, Any]:
+        payload = typed_payload(message.text or "", tracker.events) if tracker is not None else None
+        if payload is None:
+            parse_data = await original(self, message, tracker, only_output_properties)
+            if tracker is not None and tracker.active_loop_name:
+                parse_data = in_form(parse_data, tracker.active_loop_name)
+            return parse_data
+        as_button = UserMessage(payload, message.output_channel, message.sender_id,
+                                input_channel=message.input_channel, message_id=message.message_id,
+                                metadata=message.metadata)
+        parse_data = await original(self, as_button, tracker, only_output_properties)
+        parse_data["text"] = message.text
+        parse_data["typed_button"] = payload
+        return parse_data
+
+    MessageProcessor.parse_message = parse_message  # type: ignore[assignment]

@@ -52,6 +52,26 @@ from bot.privacy import ERASE_SLOT  # noqa: E402  (re-exported)
 rasa_patches.apply()
 
 
+def _user_extra(event: UserUttered) -> Optional[Dict[str, Any]]:
+    """What the console shows next to a student's message besides intent and confidence:
+    the channel, the knowledge topic chosen, what the NLU gate did (bot/nlu/gate.py), and
+    whether a typed text was read as a button."""
+    extra: Dict[str, Any] = {}
+    if event.input_channel:
+        extra["input_channel"] = event.input_channel
+    parse = event.parse_data or {}
+    if (event.intent or {}).get("name") == "faq":
+        response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        if response.get("intent_response_key"):
+            extra["topic"] = response["intent_response_key"]
+            extra["topic_confidence"] = response.get("confidence")
+    if parse.get("gate"):
+        extra["gate"] = parse["gate"]
+    if parse.get("typed_button"):
+        extra["typed_button"] = parse["typed_button"]
+    return extra or None
+
+
 def _ts(value: Optional[float]) -> dt.datetime:
     if value is None:
         return utcnow()
@@ -236,7 +256,7 @@ class CoachTrackerStore(SQLTrackerStore):
                     "intent": intent.get("name"),
                     "confidence": intent.get("confidence"),
                     "slots": {},
-                    "extra": {"input_channel": event.input_channel} if event.input_channel else None,
+                    "extra": _user_extra(event),
                 }
             elif isinstance(event, SlotSet):
                 if pending_user is not None and event.key not in privacy.INTERNAL_SLOTS:
@@ -252,6 +272,9 @@ class CoachTrackerStore(SQLTrackerStore):
                 counselor = (event.metadata or {}).get("counselor")
                 if counselor:
                     extra["counselor"] = counselor
+                # A knowledge answer carries its topic and sources (shown to counselors).
+                if (event.metadata or {}).get("knowledge"):
+                    extra["knowledge"] = event.metadata["knowledge"]
                 yield {
                     "role": "counselor" if counselor else "bot",
                     "text": event.text or "",

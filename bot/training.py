@@ -36,7 +36,7 @@ def model_hash(config: str = "config.yml") -> str:
     import rasa
 
     digest = hashlib.sha256(f"rasa={rasa.__version__}".encode())
-    for rel in (config, "domain.yml", "data"):
+    for rel in (config, "domain.yml", "data", "corpora", "knowledge/topics"):
         for file in _files(rel):
             digest.update(str(file.relative_to(ROOT)).encode())
             digest.update(file.read_bytes())

@@ -129,12 +129,15 @@ def test_grad_year_infers_fresh_graduate(sqlite_url):
     assert "应届" in texts(d)
 
 
-def test_target_exam_refreshes_age_table(sqlite_url):
+def test_target_exam_is_normalised_and_recorded_with_its_message(sqlite_url):
     cases.record_consent("v5", True, "x")
-    t = make_tracker("v5", slots={"consent": "given", "target_exam": "河南"}, events=_with_turn({"target_exam": "河南"}))
+    t = make_tracker("v5", slots={"consent": "given", "target_exam": "河南"}, text="我打算考河南",
+                     events=_with_turn({"target_exam": "河南"}))
     _, out = _validate(t)
     assert out["target_exam"] == "河南省考"
-    assert out["age_limit_table"].splitlines()[0].startswith("· 2026年河南省考")
+    history = cases.profile_history("v5")
+    assert [(h["field"], h["old"], h["new"], h["message"]) for h in history] == [
+        ("target_exam", None, "河南省考", "我打算考河南")]
 
 
 def test_form_reads_the_requested_answer_from_raw_text(sqlite_url):
@@ -193,7 +196,7 @@ def test_session_start_restores_consented_profile(sqlite_url):
     _, events = run(session.ActionSessionStart(), make_tracker("r1"))
     s = slots_of(events)
     assert s["consent"] == "given" and s["age"] == 25 and s["major"] == "法学"
-    assert s["agency_name"] and "国考" in s["age_limit_table"]
+    assert s["agency_name"] and "age_limit_table" not in s
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
 
 
@@ -220,21 +223,26 @@ def test_delete_my_data_marks_erasure_and_restarts(sqlite_url):
     assert events[0]["name"] == ERASE_SLOT and events[0]["value"] and events[-1]["event"] == "restart"
 
 
-def test_faq_extras_relates_age_limit_to_the_student(sqlite_url):
-    t = make_tracker(slots={"consent": "given", "age": 40, "target_exam": "国考", "education": "本科",
-                            "intro_shown": True}, intent="faq", response_key="faq/age_limit")
-    d, _ = run(faq.ActionFaqExtras(), t)
-    assert "超过" in texts(d) and "38" in texts(d)
-    t = make_tracker(slots={"consent": "given", "age": 40, "target_exam": "国考", "education": "硕士研究生",
-                            "fresh_graduate": True}, intent="faq", response_key="faq/age_limit")
-    d, _ = run(faq.ActionFaqExtras(), t)
+def test_age_limit_answer_relates_the_limit_to_the_student(sqlite_url):
+    cases.record_consent("fa1", True, "x")
+    cases.save_profile("fa1", age=40, target_exam="国考", education="本科")
+    t = make_tracker("fa1", slots={"consent": "given", "intro_shown": True}, intent="faq",
+                     response_key="faq/age_limit")
+    d, ev = run(faq.ActionAnswerQuestion(), t)
+    assert "超过" in texts(d) and "38" in texts(d) and "用到了你资料里的：年龄" in texts(d)
+    assert slots_of(ev)["last_view"] == {"kind": "faq", "key": "age_limit"}
+    cases.save_profile("fa1", education="硕士研究生", fresh_graduate=True)
+    d, _ = run(faq.ActionAnswerQuestion(), t)
     assert "满足" in texts(d)
-    d, ev = run(faq.ActionFaqExtras(), make_tracker(intent="faq", response_key="faq/rights"))
+    d, ev = run(faq.ActionAnswerQuestion(), make_tracker(intent="faq", response_key="faq/rights"))
     assert "谁能看" in texts(d) and slots_of(ev)["awaiting"] == "consent"   # first visit
+    assert "超过" not in texts(d)                                             # nothing personal without consent
 
 
 def test_age_limit_table_comes_from_knowledge():
-    lines = faq.age_limit_lines()
+    from bot.knowledge_base import age_limit_lines
+
+    lines = age_limit_lines()
     assert any("2026年国考：18～38周岁" in l and "43" in l for l in lines)
     assert any("湖北省考" in l and "公告" in l for l in lines)
 

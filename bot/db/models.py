@@ -86,6 +86,12 @@ class Student(Base):
                            order_by="Report.id")
     media = relationship("Media", cascade="all, delete-orphan", passive_deletes=True,
                          order_by="Media.id")
+    profile_changes = relationship("ProfileChange", cascade="all, delete-orphan", passive_deletes=True,
+                                   order_by="ProfileChange.id")
+    major_checks = relationship("MajorCheck", cascade="all, delete-orphan", passive_deletes=True,
+                                order_by="MajorCheck.id")
+    study_plan = relationship("StudyPlan", uselist=False, cascade="all, delete-orphan",
+                              passive_deletes=True)
 
     # The console's case list filters by agency and sorts by activity (migration 0004).
     __table_args__ = (Index("ix_console_students_agency_active", "agency", "last_active_at"),)
@@ -295,3 +301,62 @@ class AgencySetting(Base):
     value = Column(JSON, nullable=True)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     updated_by = Column(String(64), nullable=True)
+
+
+class ProfileChange(Base):
+    """One change of a profile field, with the student's message that caused it (issue 9:
+    the counselor sees where every value came from, and the student can undo a change)."""
+
+    __tablename__ = "profile_changes"
+
+    id = Column(Integer, primary_key=True)
+    student_id = _fk_student()
+    field = Column(String(32), nullable=False)
+    old = Column(JSON)
+    new = Column(JSON)
+    source = Column(String(16), nullable=False, default="stated")  # stated | form | offered | undo
+    message = Column(Text)          # the student's message (personal data: deleted with the case)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    undone_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class MajorCheck(Base):
+    """"Does my major count?": what was asked and what the assistant answered."""
+
+    __tablename__ = "major_checks"
+
+    id = Column(Integer, primary_key=True)
+    student_id = _fk_student()
+    query = Column(JSON, nullable=False, default=dict)
+    result = Column(JSON, nullable=False, default=dict)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StudyPlan(Base):
+    """The student's week-by-week study plan (bot/coaching/planner.py) and its history."""
+
+    __tablename__ = "study_plans"
+
+    student_id = Column(Integer, ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
+    inputs = Column(JSON, nullable=False, default=dict)
+    plan = Column(JSON, nullable=False, default=dict)
+    history = Column(JSON, nullable=False, default=list)   # adjustments and check-ins
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class KnowledgeOverride(Base):
+    """An admin's edit of a knowledge answer (versioned; the newest version per agency and key
+    is shown instead of the text in knowledge/topics). Old versions stay for the audit."""
+
+    __tablename__ = "knowledge_overrides"
+
+    id = Column(Integer, primary_key=True)
+    agency = Column(String(64), nullable=False, default="default")
+    key = Column(String(64), nullable=False)
+    version = Column(Integer, nullable=False)
+    answer = Column(Text, nullable=False)
+    more = Column(Text, nullable=True)
+    author = Column(String(64), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("agency", "key", "version", name="uq_knowledge_override_version"),)

@@ -1,0 +1,87 @@
+"""What the conversation changes in how a message is read: typed button titles, and
+answers inside a form.
+
+Typed button titles behave like the button.
+
+Students often type what a button says instead of tapping it ("看湖北省考2026"), or cannot
+tap at all (a channel without buttons, a copy-paste). Read as free text, such a message can
+mean something else: with an exam name in it, it once changed the target exam instead of
+running the check the button offered. When a message is (almost exactly) the title of a
+button the assistant has just shown, it is parsed as that button's payload; the text the
+student typed stays in the conversation.
+
+Inside a form, the NLU gate's caution does not apply to the form's own request: "5分"
+in the satisfaction form is an answer even though, out of context, it is not asking to
+give feedback (``in_form``).
+
+Both are pure (events in, result out); ``bot/rasa_patches.py`` calls them from Rasa's
+message processor, which is the one place that sees both the message and the
+conversation before the NLU result is used.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterable, List, Optional
+
+from bot.textnorm import fold
+
+_NOISE = re.compile(r"[\s，,。.!！?？~～、:：;；\"'“”‘’()（）\[\]【】<>《》]+|(吧|吗|呀|啊|哦|嗯|好的|好|的|了|一下|下)$")
+
+
+def _norm(text: str) -> str:
+    t = fold(text or "").strip()
+    previous = None
+    while previous != t:
+        previous = t
+        t = _NOISE.sub("", t)
+    return t
+
+
+def offered_buttons(events: Iterable[Any]) -> List[Dict[str, Any]]:
+    """Buttons of the bot messages since the student's last message (newest last)."""
+    buttons: List[Dict[str, Any]] = []
+    for event in reversed(list(events)):
+        name = event.get("event") if isinstance(event, dict) else getattr(event, "type_name", None)
+        if name == "user":
+            break
+        if name == "bot":
+            data = event.get("data") if isinstance(event, dict) else getattr(event, "data", None)
+            found = (data or {}).get("buttons") or []
+            buttons = [b for b in found if isinstance(b, dict)] + buttons
+    return buttons
+
+
+def typed_payload(text: str, events: Iterable[Any]) -> Optional[str]:
+    """The payload of the button whose title the student typed, or None."""
+    if not text or text.startswith("/"):
+        return None
+    typed = _norm(text)
+    if not typed:
+        return None
+    for button in offered_buttons(events):
+        title, payload = button.get("title"), button.get("payload")
+        if not title or not isinstance(payload, str) or not payload.startswith("/"):
+            continue
+        if _norm(str(title)) == typed:
+            return payload
+    return None
+
+
+# The request each form answers: inside the form, a message the gate demoted from it is an answer.
+FORM_INTENTS = {"feedback_form": "give_feedback", "interview_form": "log_candidate_interview",
+                "complaint_form": "complain"}
+
+
+def in_form(parse_data: Dict[str, Any], active_form: Optional[str]) -> Dict[str, Any]:
+    """Restores the form's own intent that the gate demoted (see FORM_INTENTS)."""
+    gate = parse_data.get("gate") or {}
+    own = FORM_INTENTS.get(active_form or "")
+    if not own or gate.get("demoted") != own:
+        return parse_data
+    confidence = float(gate.get("confidence") or 0.0)
+    parse_data["intent"] = {"name": own, "confidence": confidence}
+    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != own]
+    parse_data["intent_ranking"] = [{"name": own, "confidence": confidence}] + ranking
+    parse_data["gate"] = {**gate, "action": "answer_in_form"}
+    return parse_data
