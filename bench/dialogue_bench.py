@@ -1,7 +1,6 @@
 """Benchmarks of the dialogue (``make bench``).
 
-* ``nlu``      5-fold cross-validation of the NLU pipeline: intent macro-F1 and the
-               response-selector accuracy for ``faq`` (target ≥ 0.95 each).
+  (NLU accuracy, on team-written and on real held-out text: bench/nlu_bench.py)
 * ``training`` training time of the full model from a cold cache, next to Rasa's own
                ``rasa init`` project (moodbot) trained in the same run (target < 5 min).
 * ``latency``  REST message latency with the action server and the case-database writes,
@@ -90,41 +89,6 @@ def moodbot(work: Path) -> Dict[str, Any]:
                    log=work / "moodbot-init.log")
     models = sorted((project / "models").glob("*.tar.gz"))
     return {"project": project, "model": models[-1], "init_and_train_seconds": seconds}
-
-
-# -- NLU cross-validation ----------------------------------------------------------------
-
-def bench_nlu(folds: int = 5) -> Dict[str, Any]:
-    from bot import nlp
-    from bot.training import _lock
-
-    nlp.ensure_built()
-    with _lock(), tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "cv"
-        seconds = _run([rasa_bin(), "test", "nlu", "--cross-validation", "--folds", str(folds),
-                        "--config", "config.yml", "--nlu", "data/nlu", "--domain", "domain.yml",
-                        "--out", str(out)], cwd=ROOT, log=Path(tmp) / "cv.log")
-        intent = json.loads((out / "intent_report.json").read_text())
-        rs_file = out / "response_selection_report.json"
-        rs = json.loads(rs_file.read_text()) if rs_file.exists() else {}
-        worst = sorted(((k, v["f1-score"]) for k, v in intent.items()
-                        if isinstance(v, dict) and "f1-score" in v and k not in ("macro avg", "micro avg", "weighted avg")),
-                       key=lambda kv: kv[1])[:6]
-        entity_file = out / "DIETClassifier_report.json"
-        entities = json.loads(entity_file.read_text()) if entity_file.exists() else {}
-        data = {
-            "folds": folds,
-            "intent_macro_f1": round(intent["macro avg"]["f1-score"], 4),
-            "intent_accuracy": round(intent.get("accuracy", float("nan")), 4),
-            "response_selector_accuracy": round(rs.get("accuracy", float("nan")), 4) if rs else None,
-            "response_selector_macro_f1": round(rs["macro avg"]["f1-score"], 4) if rs else None,
-            "entity_macro_f1_diet": round(entities["macro avg"]["f1-score"], 4) if entities.get("macro avg") else None,
-            "weakest_intents": [{"intent": k, "f1": round(v, 3)} for k, v in worst],
-            "target": 0.95,
-            "seconds": round(seconds),
-        }
-    _save("nlu", data)
-    return data
 
 
 # -- training time -----------------------------------------------------------------------
@@ -350,7 +314,7 @@ def bench_heavy(reps: int = 20) -> Dict[str, Any]:
 
 
 BENCHES: Dict[str, Callable[[], Dict[str, Any]]] = {
-    "nlu": bench_nlu, "training": bench_training, "latency": bench_latency, "stories": bench_stories,
+    "training": bench_training, "latency": bench_latency, "stories": bench_stories,
     "heavy": bench_heavy,
 }
 
