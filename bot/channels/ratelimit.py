@@ -229,7 +229,12 @@ class RateLimiter:
         counter = self._counter()
         if counter is not None:
             try:
-                decision = await counter.hit(key, self.limit, now)
+                try:
+                    decision = await counter.hit(key, self.limit, now)
+                except Exception:
+                    # A pooled connection left over from before a Redis restart fails
+                    # once; a second attempt opens a new one.
+                    decision = await counter.hit(key, self.limit, now)
             except Exception as exc:  # Redis down or slow: count here for a while
                 self.redis_failures += 1
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
