@@ -113,9 +113,11 @@ def create_app(config: Optional[Dict[str, Any]] = None) -> Flask:
     app.register_blueprint(cases.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
-    from bot.console.views import positions_upload
+    from bot.console.views import gaps, knowledge, positions_upload
 
     app.register_blueprint(positions_upload.bp)
+    app.register_blueprint(gaps.bp)
+    app.register_blueprint(knowledge.bp)
 
     @app.get("/healthz")
     def healthz():
@@ -245,7 +247,7 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from bot.console import labels
+    from bot.console import labels, present
 
     @app.context_processor
     def inject():
@@ -261,6 +263,8 @@ def _register_template_helpers(app: Flask) -> None:
             "L": labels,
         }
 
+    # Globals (not context variables): the macros imported by templates see them too.
+    app.jinja_env.globals["P"] = present
     app.jinja_env.filters["dt"] = labels.fmt_time
     app.jinja_env.filters["dts"] = lambda v: labels.fmt_time(v, seconds=True)
     app.jinja_env.filters["yesno"] = labels.fmt_bool

@@ -42,6 +42,11 @@ ACTIONS: Dict[str, str] = {
     "purge": "清理过期案例",
     "audit_view": "查看审计日志",
     "audit_export": "导出审计日志",
+    "positions_preview": "试读职位表",
+    "positions_import": "导入职位表",
+    "gaps_view": "查看未答好的问题",
+    "knowledge_edit": "修改知识库回答",
+    "knowledge_revert": "恢复知识库回答的旧版本",
 }
 
 

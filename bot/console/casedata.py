@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from bot.console import search
+from bot.console import present, search
 from bot.console.labels import INTERVIEW_TARGET
 from bot.console.models import User
 from bot.db.models import (
@@ -19,14 +20,17 @@ from bot.db.models import (
     Flag,
     InterestTest,
     Interview,
+    MajorCheck,
     Media,
     Message,
     Note,
     Profile,
+    ProfileChange,
     Report,
     SelfAnalysis,
     ShortlistEntry,
     Student,
+    StudyPlan,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,26 @@ class CaseView:
     users: Dict[int, str]
     computed_flags: List[str] = field(default_factory=list)
     competition: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    profile_changes: List[ProfileChange] = field(default_factory=list)
+    major_checks: List[MajorCheck] = field(default_factory=list)
+    study_plan: Optional[StudyPlan] = None
+
+    @cached_property
+    def history(self) -> List["present.ChangeRow"]:
+        return present.profile_changes(self.profile_changes)
+
+    @cached_property
+    def major_check(self) -> Optional[Dict[str, Any]]:
+        """The latest major check, ready to show (None when the student never asked)."""
+        return present.major_check_view(self.major_checks[-1]) if self.major_checks else None
+
+    @cached_property
+    def earlier_major_checks(self) -> List[Dict[str, Any]]:
+        return [{"at": m.at, "asked": present.asked(m.query, m.result)} for m in reversed(self.major_checks[:-1])]
+
+    @cached_property
+    def plan(self) -> Optional[Dict[str, Any]]:
+        return present.plan_view(self.study_plan)
 
     @property
     def consent(self) -> Optional[Consent]:
@@ -141,6 +165,9 @@ def load_case(session: Session, case_id: int, agency: str, with_competition: boo
         media=rows(Media, defer(Media.data)),
         messages=rows(Message),
         users=dict(session.execute(select(User.id, User.display_name).where(User.agency == agency)).all()),
+        profile_changes=rows(ProfileChange),
+        major_checks=rows(MajorCheck),
+        study_plan=session.get(StudyPlan, sid),
     )
     kinds = {f.kind for f in view.flags}
     if "fallback_heavy" not in kinds and search.is_fallback_heavy(view.fallback_count, view.user_message_count):

@@ -10,6 +10,7 @@ import threading
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 from xml.sax.saxutils import escape as xml_escape
 
+from bot.console import present
 from bot.console.casedata import CaseView
 from bot.console.labels import (
     FLAG_LABELS,
@@ -79,6 +80,10 @@ def sections(view: CaseView) -> List[Dict[str, Any]]:
     ]})
     out.append({"title": "基本信息", "rows": [(PROFILE_LABELS.get(k, k), _value(v)) for k, v in view.profile.items()]
                 or [("—", "尚未采集")]})
+    out.append({"title": f"资料修改记录（{len(view.history)}）", "lines": [
+        f"{fmt_time(c.at)} {c.label}：{c.old} → {c.new}（{c.source_label}）"
+        + (f"；学生原话：{c.message}" if c.message else "") + (f"；已于 {fmt_time(c.undone_at)} 撤销" if c.undone else "")
+        for c in view.history] or ["暂无"]})
     lines: List[str] = []
     sa = view.self_analysis
     if sa is not None:
@@ -97,6 +102,11 @@ def sections(view: CaseView) -> List[Dict[str, Any]]:
         f"{e.exam} {e.year}：" + "，".join(f"{k} {v}" for k, v in (e.counts or {}).items()),
         *([f"摘要：{_value(e.summary)}"] if e.summary else []),
     ]})
+    mc_lines = present.major_check_lines(view.major_check) if view.major_check else ["学生还没有问过"]
+    if view.earlier_major_checks:
+        mc_lines.append("更早的查询：" + "；".join(f"{fmt_time(e['at'])} {e['asked']}" for e in view.earlier_major_checks))
+    out.append({"title": "专业对口查询", "lines": mc_lines})
+    out.append({"title": "备考计划", "lines": present.plan_lines(view.plan) if view.plan else ["还没有备考计划"]})
     n, target = view.interview_progress
     out.append({"title": f"访谈往届考生（{n}/{target}）", "lines": [
         f"{i.major or '—'}｜{i.exam or '—'} {i.year or ''}｜{i.post or '—'}｜{i.result or '—'}｜建议：{i.advice or '—'}"
@@ -131,6 +141,7 @@ def transcript_lines(view: CaseView) -> List[Dict[str, Any]]:
             meta.append(f"意图 {m.intent}" + (f" {m.confidence:.2f}" if m.confidence is not None else ""))
         if m.role == "user" and m.slots:
             meta.append("槽位 " + "，".join(f"{k}={_value(v)}" for k, v in m.slots.items()))
+        meta.extend(present.message_meta(m))
         buttons = (m.extra or {}).get("buttons") if m.role != "user" else None
         if buttons:
             meta.append("按钮 " + " / ".join(str(b.get("title", "")) for b in buttons if isinstance(b, dict)))

@@ -48,6 +48,38 @@
         nlu.appendChild(el("span", "slot", k + " = " + (typeof v === "object" ? JSON.stringify(v) : v)));
       });
       li.appendChild(nlu);
+      if (m.notes && m.notes.length) {
+        var gate = el("div", "gate");
+        m.notes.forEach(function (n) {
+          var cls = n.kind && n.kind.indexOf("topic") === 0 ? n.kind : "gate-note" + (n.kind ? " " + n.kind : "");
+          var span = el("span", cls, n.text);
+          if (n.title) { span.title = n.title; }
+          gate.appendChild(span);
+        });
+        li.appendChild(gate);
+      }
+    } else if (m.knowledge) {
+      var k = el("div", "knowledge");
+      k.appendChild(el("div", "knowledge-head", "知识点：" + m.knowledge.title +
+        (m.knowledge.version ? "（机构修改版 第" + m.knowledge.version + "版）" : "") + " · " +
+        (m.knowledge.used && m.knowledge.used.length ? "用到学生资料：" + m.knowledge.used.join("、") : "未用到学生资料")));
+      var ol = el("ol", "sources");
+      (m.knowledge.sources || []).forEach(function (s) {
+        var item = el("li");
+        if (s.url) {
+          var a = el("a", null, s.source);
+          a.href = s.url;
+          a.rel = "noopener noreferrer nofollow";
+          a.target = "_blank";
+          item.appendChild(a);
+        } else {
+          item.appendChild(document.createTextNode(s.source));
+        }
+        if (s.checked) { item.appendChild(el("span", "muted", "（核对于 " + s.checked + "）")); }
+        ol.appendChild(item);
+      });
+      k.appendChild(ol);
+      li.appendChild(k);
     }
     return li;
   }

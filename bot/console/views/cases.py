@@ -359,8 +359,28 @@ def new_messages(case_id: int):
             "confidence": round(m.confidence, 2) if m.confidence is not None else None,
             "slots": (m.slots or {}) if m.role == "user" else {},
             "counselor": (m.extra or {}).get("counselor") if m.role == "counselor" else None,
+            **_live_extras(m),
         } for m in rows],
     )
+
+
+def _live_extras(m: Message) -> Dict[str, Any]:
+    """What the gate did and the knowledge behind an answer, for the live transcript."""
+    from bot.console import present
+
+    if m.role == "user":
+        notes = [{"text": n.text, "kind": n.kind, "title": n.title} for n in present.gate_notes(m.extra)]
+        topic = present.topic_note(m.extra)
+        if topic:
+            notes.append({"text": topic.text, "kind": "topic" + (" low" if topic.kind == "low" else ""),
+                          "title": topic.title})
+        return {"notes": notes}
+    info = present.knowledge_info(m.extra) if m.role == "bot" else None
+    if info is None:
+        return {}
+    return {"knowledge": {"title": info.title, "version": info.version, "used": info.used,
+                          "sources": [{"source": x["source"], "url": x["url"], "checked": x["checked"]}
+                                      for x in info.sources]}}
 
 
 # -- exports and files -------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from typing import Any, Dict, List, Optional, Tuple
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from bot.config import ROOT
-from bot.console import audit
 from bot.console.app import error_response
 from bot.console.web import current_session, db, record, require_user
 
@@ -38,11 +37,6 @@ MAX_BYTES = 20 * 1024 * 1024
 ALLOWED = {".xls": b"\xd0\xcf\x11\xe0", ".xlsx": b"PK\x03\x04", ".csv": None}
 PENDING_KEY = "positions_upload"
 PENDING_HOURS = 6
-
-# The console's audit vocabulary (bot/console/audit.ACTIONS) gains the two steps here.
-audit.ACTIONS.setdefault("positions_preview", "试读职位表")
-audit.ACTIONS.setdefault("positions_import", "导入职位表")
-
 
 def upload_root() -> Path:
     return Path(current_app.config.get("POSITIONS_UPLOAD_DIR") or ROOT / "var" / "uploads" / "positions")
