@@ -1,8 +1,8 @@
 """Custom actions of the assistant, one module per flow (see each module's docstring).
 
 When the action server is started by `coach run` (``COACH_WARM_UP=1``), the position
-tables are loaded and compiled in the background at start-up, so that the first student
-asking "我能报哪些岗位" does not wait for it.
+tables (and the major-check indexes and knowledge topics) are loaded and compiled in the
+background at start-up, so that the first student asking "我能报哪些岗位" does not wait for it.
 """
 
 import logging
@@ -20,7 +20,13 @@ def _warm_up() -> None:
         upgrade()
         for exam in api.list_exams():
             api.evaluation_for({}, exam["exam"], exam["year"])
-        logger.info("position tables loaded")
+        from bot.positions import major_check
+
+        major_check.warm()
+        from bot import knowledge_base
+
+        knowledge_base.topics()
+        logger.info("position tables and knowledge topics loaded")
     except Exception as exc:  # the actions still work, only the first check is slower
         logger.warning("warm-up skipped: %s", exc.__class__.__name__)
 

@@ -55,6 +55,7 @@ FORM_LABELS = {
     "interview_form": "访谈记录",
     "feedback_form": "满意度评价",
     "complaint_form": "投诉",
+    "study_plan_form": "备考计划",
 }
 
 # Intents that interrupt a form rather than answer its question.
@@ -63,7 +64,8 @@ INTERRUPTIONS = {
     "complain", "give_feedback", "help", "bot_challenge", "greet", "goodbye", "thank", "resume",
     "start_self_analysis", "start_interest_test", "check_my_eligibility", "ask_exam_strategy",
     "log_candidate_interview", "show_progress", "shortlist_post", "compare_ratios", "ask_post_info",
-    "get_report", "remove_post",
+    "get_report", "remove_post", "follow_up", "undo", "check_major", "set_preferences", "make_study_plan",
+    "adjust_plan", "plan_checkin",
 }
 
 
@@ -101,7 +103,8 @@ CUED_INTENTS = {
 # Intents that are questions only when the message is phrased as one.
 QUESTION_INTENTS = {"faq", "ask_post_info"}
 FLOW_INTENTS = {"start_self_analysis", "start_interest_test", "check_my_eligibility", "ask_exam_strategy",
-                "log_candidate_interview", "shortlist_post", "compare_ratios", "get_report", "remove_post"}
+                "log_candidate_interview", "shortlist_post", "compare_ratios", "get_report", "remove_post",
+                "check_major", "make_study_plan", "adjust_plan", "plan_checkin"}
 _QUESTION = re.compile(r"[?？]|吗|呢|么|什么|怎么|怎样|如何|哪|几[个年岁]|多少|是否|能不能|可不可以|会不会|有没有|是不是|咋|啥")
 
 

@@ -63,13 +63,22 @@ def post_code_from(tracker: Tracker) -> Optional[str]:
         if entity.get("entity") == "post_code" and entity.get("value"):
             return str(entity["value"]).strip()
     text = tracker.latest_message.get("text") or ""
-    m = re.search(r"(?<!\d)(\d{17}|\d{12}|\d{8})(?!\d)", text)
+    m = re.search(r"(?<!\d)(\d{17}|\d{14}|\d{12}|\d{8})(?!\d)", text)
     if m:
         return m.group(1)
+    from bot.nlu.speech_act import ordinal
+
     n = ordinal_from_text(text)
+    n = n if n is not None else ordinal(text)
     shown = tracker.get_slot("last_list") or []
     if n and 1 <= n <= len(shown):
         return shown[n - 1]
+    if n == -1 and shown:
+        return shown[-1]
+    view = tracker.get_slot("last_view") or {}
+    if n == 0 or re.search(r"为什么|为啥|咋|怎么", text):
+        # "这个岗位" / "为什么这个不行": the post shown last.
+        return view.get("code") or (shown[0] if n == 0 and len(shown) == 1 else None)
     return None
 
 
@@ -176,18 +185,21 @@ class ActionCheckEligibility(Action):
                  f"❌ 不符合：{counts['not_eligible']}个"]
         dispatcher.utter_message(text="\n".join(lines))
 
-        best = self._best(profile, name, year)
+        ranked = ranked_posts(tracker, profile, name, year)
+        best = ranked[:SHOW]
         shown = [row["code"] for row in best]
+        asked = None
         if best:
-            has_ratio = any(r.get("ratio") is not None for r in best)
-            head = "竞争最小的几个" if has_ratio else "招人最多的几个"
-            region = profile.get("target_region") or ""
-            where = f"（{region.split('·')[-1]}优先）" if "·" in region else ""
-            text = f"你符合条件的岗位里，{head}{where}：\n" + "\n".join(post_line(i + 1, r) for i, r in enumerate(best))
+            text = "你符合条件的岗位里，按适合你的程度排在前面的几个：\n" + "\n".join(
+                post_line(i + 1, r) + (f"\n   理由：{r['why']}" if r.get("why") else "") for i, r in enumerate(best))
+            prefs = describe_preferences(tracker)
+            if prefs:
+                text += f"\n（已按你说的偏好排：{prefs}）"
             dispatcher.utter_message(
-                text=text + "\n说“第1个详细说说”看详情，或“把第1个加入备选”。",
+                text=text + "\n说“第1个详细说说”看详情，“把第1个加入备选”收藏；也可以告诉我偏好，比如“更看重上岸概率”“我不想去公安”。",
                 buttons=[{"title": "第1个加入备选", "payload": f'/shortlist_post{{"post_code":"{shown[0]}"}}'},
                          {"title": "第1个详情", "payload": f'/ask_post_info{{"post_code":"{shown[0]}"}}'}])
+            asked = ask_preference(dispatcher, best)
 
         from bot.positions.engine import NEEDS_CONFIRMATION, NOT_ELIGIBLE
 
@@ -211,20 +223,85 @@ class ActionCheckEligibility(Action):
                 "near_misses": [{"reason": r, "posts": n} for r, n in misses],
                 "to_confirm": [{"reason": r, "posts": n} for r, n in confirm],
             })
-        return [SlotSet("last_list", shown), SlotSet("last_view", {"kind": "eligibility", "exam": name, "year": year})]
+        return [SlotSet("last_list", shown),
+                SlotSet("last_view", {"kind": "eligibility", "exam": name, "year": year, "asked": asked})]
 
-    @staticmethod
-    def _best(profile: Dict[str, Any], exam: str, year: int) -> List[Dict[str, Any]]:
-        rows = api.search_posts(exam, year, profile=profile, verdict="eligible", sort="ratio", limit=None)
-        region = profile.get("target_region") or ""
-        city = region.split("·")[-1] if "·" in region else None
-        if city:
-            short = city[:-1] if city.endswith(("市", "州")) and len(city) > 2 else city
-            local = [r for r in rows if short in (r.get("city") or "") or short in (r.get("organ") or "")]
-            rows = local + [r for r in rows if r not in local]
-        if rows and all(r.get("ratio") is None for r in rows[:SHOW]):
-            rows = sorted(rows, key=lambda r: -(r.get("openings") or 0))
-        return rows[:SHOW]
+
+# -- ranking by fit (bot/coaching/ranking.py) ---------------------------------------------------
+
+def ranked_posts(tracker: Tracker, profile: Dict[str, Any], exam: str, year: int) -> List[Dict[str, Any]]:
+    """The student's eligible posts, best fit first: major specificity, post family against
+    the interest test, place and level, police and extra tests against what they accept,
+    competition and its trend. The eligibility list, the shortlist suggestions and the
+    better-odds alternatives all use this one ranking."""
+    from bot.coaching import ranking
+
+    consent = has_consent(tracker)
+    interest = cases.latest_interest(tracker.sender_id) if consent else None
+    swot = (cases.load_self_analysis(tracker.sender_id).get("swot") if consent else None) or None
+    prefs = cases.load_preferences(tracker.sender_id) if consent else (tracker.get_slot("preferences") or {})
+    return ranking.rank_eligible(profile, exam, year, interest=interest, swot=swot, prefs=prefs)["posts"]
+
+
+def describe_preferences(tracker: Tracker) -> str:
+    from bot.coaching import ranking
+
+    prefs = cases.load_preferences(tracker.sender_id) if has_consent(tracker) else (tracker.get_slot("preferences") or {})
+    return "、".join(ranking.describe_preferences(prefs)) if prefs else ""
+
+
+# Questions a ranked list raises, with one-tap answers (their words go to set_preferences).
+ASK_BUTTONS = {
+    "ask_police": ("police", [("公安岗也可以考虑", "公安也可以考虑"), ("不考虑公安", "我不考虑公安")]),
+    "ask_fitness": ("fitness", [("体能测试没问题", "体能测试我可以"), ("不想考体能", "不想考体能")]),
+    "ask_psych": ("psych", [("心理测评可以", "心理测评没问题"), ("不想做心理测评", "不想做心理测评")]),
+}
+
+
+def ask_preference(dispatcher: CollectingDispatcher, posts: List[Dict[str, Any]]) -> Optional[str]:
+    """Asks the first question the listed posts raise ("公安岗要体能测评，你考虑吗？")."""
+    for post in posts:
+        for flag in post.get("flags") or []:
+            if flag in ASK_BUTTONS and post.get("ask"):
+                kind, choices = ASK_BUTTONS[flag]
+                dispatcher.utter_message(text=post["ask"], buttons=[
+                    {"title": title, "payload": '/set_preferences{"pref_text":"%s"}' % words} for title, words in choices])
+                return kind
+    return None
+
+
+class ActionSetPreferences(Action):
+    """Re-weighting in words ("我不想去公安", "更看重上岸概率", "想留武汉"): kept in the case,
+    and the last list is ranked again."""
+
+    def name(self) -> Text:
+        return "action_set_preferences"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        from bot.coaching import ranking
+
+        message = tracker.latest_message or {}
+        text = next((str(e["value"]) for e in message.get("entities") or []
+                     if e.get("entity") == "pref_text" and e.get("value")), None) or message.get("text") or ""
+        view = tracker.get_slot("last_view") or {}
+        consent = has_consent(tracker)
+        current = cases.load_preferences(tracker.sender_id) if consent else (tracker.get_slot("preferences") or {})
+        prefs = ranking.parse_preferences(text, current, asked=view.get("asked"))
+        if prefs is None:
+            say(dispatcher, "preferences_not_understood")
+            return []
+        if consent:
+            cases.save_preferences(tracker.sender_id, prefs)
+        events: List[EventType] = [] if consent else [SlotSet("preferences", prefs)]
+        say(dispatcher, "preferences_saved", prefs="、".join(ranking.describe_preferences(prefs)) or "（无）")
+        if view.get("kind") == "eligibility" and view.get("exam"):
+            profile = case_profile(tracker)
+            # Rank again with the new preferences (the tracker's slot is updated only after this turn).
+            if not consent:
+                tracker.slots["preferences"] = prefs
+            events += ActionCheckEligibility().check(dispatcher, tracker, profile, view["exam"])
+        return events
 
 
 def post_the_student_means(dispatcher: CollectingDispatcher, tracker: Tracker
@@ -262,7 +339,17 @@ class ActionPostInfo(Action):
         post, verdict, profile = found
         code = post["code"]
         competition = api.post_competition(code, post["exam"], post["year"], profile=profile)
-        dispatcher.utter_message(text=describe_post(post, competition, verdict),
+        text = describe_post(post, competition, verdict)
+        if verdict.get("verdict") != "eligible":
+            # "为什么这个岗位不行": the major line, checked against the table's own wording.
+            try:
+                from bot.positions.major_check import explain_post_major
+
+                major = explain_post_major(profile, code, post["exam"], post["year"])
+                text += "\n" + major["line"] + (f"\n{major['undergrad_line']}" if major.get("undergrad_line") else "")
+            except Exception as exc:  # the verdict above already says why
+                logger.warning("major line failed: %s", exc.__class__.__name__)
+        dispatcher.utter_message(text=text,
                                  buttons=[{"title": "加入备选", "payload": f'/shortlist_post{{"post_code":"{code}"}}'}])
         return [SlotSet("last_view", {"kind": "post", "exam": post["exam"], "year": post["year"], "code": code})]
 

@@ -20,7 +20,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import case_profile, has_consent, register_ask_actions, say
-from actions.eligibility import fmt_ratio, post_the_student_means
+from actions.eligibility import fmt_ratio, post_line, post_the_student_means, ranked_posts
 from actions.forms import FreeTextFormValidation
 from bot import cases, media, normalize
 from bot.coaching.questions import questions_for_post
@@ -204,7 +204,18 @@ def _add(dispatcher: CollectingDispatcher, tracker: Tracker, post: Dict[str, Any
         name=post.get("name") or "", count=count)
     dispatcher.utter_message(text="\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1)))
     if count < SHORTLIST_GOAL:
-        dispatcher.utter_message(text=f"按三步法至少挑{SHORTLIST_GOAL}个，还差{SHORTLIST_GOAL - count}个。")
+        text = f"按三步法至少挑{SHORTLIST_GOAL}个，还差{SHORTLIST_GOAL - count}个。"
+        taken = {p["post_code"] for p in cases.shortlist(tracker.sender_id)}
+        try:
+            nxt = [r for r in ranked_posts(tracker, profile, post["exam"], int(post["year"])) if r["code"] not in taken][:3]
+        except api.PositionsError:
+            nxt = []
+        if nxt:
+            text += "按适合你的程度，接下来可以看看：\n" + "\n".join(
+                post_line(i + 1, r) + (f"\n   理由：{r['why']}" if r.get("why") else "") for i, r in enumerate(nxt))
+        dispatcher.utter_message(text=text, buttons=[
+            {"title": f"加入{r['code']}", "payload": f'/shortlist_post{{"post_code":"{r["code"]}"}}'} for r in nxt])
+        events.append(SlotSet("last_list", [r["code"] for r in nxt]))
     else:
         dispatcher.utter_message(text="备选已经够5个了，可以说“比较竞争比”看看风险。",
                                  buttons=[{"title": "比较竞争比", "payload": "/compare_ratios"}])
@@ -354,18 +365,23 @@ class ActionCompareRatios(Action):
         buttons = []
         alt_lines = []
         # Alternatives only for posts more crowded than the typical one the student can
-        # apply to: a post at 4:1 needs no replacement.
+        # apply to: a post at 4:1 needs no replacement. They come from the same fit ranking
+        # as the eligibility list (bot/coaching/ranking.py), so nothing the student ruled out.
         typical = dist.get("median")
-        ranked = sorted((r for r in rows if typical is None or (r.get("ratio") or 0) > typical),
-                        key=lambda r: -(r.get("ratio") or 0))
-        for row in ranked:
+        crowded = sorted((r for r in rows if typical is None or (r.get("ratio") or 0) > typical),
+                         key=lambda r: -(r.get("ratio") or 0))
+        from bot.coaching.ranking import better_odds
+
+        ranked = ranked_posts(tracker, profile, exam, year) if crowded else []
+        for row in crowded:
             code = row["code"]
-            for alt in (row.get("alternatives") or [])[:2]:
-                if alt["code"] in codes or alt["code"] in swap_map:
+            for alt in [a for a in better_odds(ranked, code, limit=4) if a["code"] not in codes][:2]:
+                if alt["code"] in swap_map:
                     continue
                 swap_map[alt["code"]] = code
                 alt_lines.append(f"· 替换 {code} → {alt['code']} {alt.get('unit') or alt.get('organ') or ''} · "
-                                 f"{alt.get('name') or ''}：{fmt_ratio(alt.get('ratio'))}（{alt.get('why') or '同城或同类'}）")
+                                 f"{alt.get('name') or ''}：{fmt_ratio(alt.get('ratio'))}（{alt.get('why_alternative')}；"
+                                 f"{alt.get('why') or ''}）")
                 if len(buttons) < 4:
                     buttons.append({"title": f"换成{alt['code']}",
                                     "payload": f'/shortlist_post{{"post_code":"{alt["code"]}"}}'})

@@ -197,6 +197,27 @@ def undo_last_change(sender_id: str) -> List[Dict[str, Any]]:
     return group
 
 
+# -- post preferences, major checks and the study plan (issue 11) ------------------------------
+
+def load_preferences(sender_id: str) -> Dict[str, Any]:
+    with session_scope() as session:
+        student = find_student(session, sender_id)
+        if student is None or student.profile is None:
+            return {}
+        return dict(student.profile.preferences or {})
+
+
+def save_preferences(sender_id: str, preferences: Dict[str, Any]) -> bool:
+    with session_scope() as session:
+        student = _student(session, sender_id)
+        if student is None:
+            return False
+        if student.profile is None:
+            student.profile = Profile(student_id=student.id)
+        student.profile.preferences = preferences
+        return True
+
+
 # -- major checks and the study plan (issue 11) ---------------------------------------------
 
 def save_major_check(sender_id: str, query: Dict[str, Any], result: Dict[str, Any]) -> bool:
@@ -307,6 +328,16 @@ def load_self_analysis(sender_id: str) -> Dict[str, Any]:
             return {}
         row = student.self_analysis
         return {"answers": dict(row.answers or {}), "swot": row.swot, "confirmed": row.confirmed}
+
+
+def latest_interest(sender_id: str) -> Optional[Dict[str, Any]]:
+    """The latest completed interest test ({"code", "scores"}), or None."""
+    with session_scope() as session:
+        student = find_student(session, sender_id)
+        if student is None:
+            return None
+        test = next((t for t in reversed(student.interest_tests) if t.completed), None)
+        return None if test is None else {"code": test.code, "scores": test.scores}
 
 
 def save_interest_test(sender_id: str, answers: Dict[str, int], scores: Optional[Dict[str, Any]] = None,
@@ -527,6 +558,7 @@ def case_dict(student: Student, transcript: bool = True) -> Dict[str, Any]:
         },
         "study_plan": None if student.study_plan is None else _plan_dict(student.study_plan),
         "profile_history": [_change_dict(c) for c in student.profile_changes],
+        "preferences": (student.profile.preferences if student.profile is not None else None) or {},
         # Beyond the contract keys: useful to counselors and the console.
         "channel": student.channel,
         "stage": student.stage,

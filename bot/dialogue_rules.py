@@ -36,11 +36,12 @@ COMPLETION: Dict[str, List[Dict[str, Any]]] = {
     "interview_form": [{"action": "action_save_interview"}],
     "feedback_form": [{"action": "action_save_feedback"}],
     "complaint_form": [{"action": "action_record_complaint"}],
+    "study_plan_form": [{"action": "action_build_plan"}],
 }
 
 # Forms a student can pause and resume ("继续").
 RESUMABLE = ("intake_form", "self_analysis_form", "interest_test_form", "eligibility_form",
-             "interview_form", "feedback_form")
+             "interview_form", "feedback_form", "study_plan_form")
 
 # Requests answered in the middle of a form, after which the form goes on.
 INTERRUPTIONS: Dict[str, List[Dict[str, Any]]] = {
@@ -73,11 +74,16 @@ FLOW_STARTS: Dict[str, List[Dict[str, Any]]] = {
     "compare_ratios": [{"action": "action_compare_ratios"}],
     "get_report": [{"action": "action_get_report"}],
     "shortlist_post": [{"action": "action_shortlist_post"}],
+    "check_major": [{"action": "action_check_major"}],
+    "set_preferences": [{"action": "action_set_preferences"}],
+    "make_study_plan": [{"action": "study_plan_form"}, {"active_loop": "study_plan_form"}],
+    "adjust_plan": [{"action": "action_adjust_plan"}],
+    "plan_checkin": [{"action": "action_plan_checkin"}],
 }
 # Flows that keep personal data and so need consent first.
 NEED_CONSENT = ("start_self_analysis", "start_interest_test", "check_my_eligibility",
                 "log_candidate_interview", "ask_exam_strategy", "compare_ratios", "get_report",
-                "shortlist_post")
+                "shortlist_post", "make_study_plan", "adjust_plan", "plan_checkin")
 # Flows that need no consent of their own (they say what they can without it).
 OPEN_FLOWS: Dict[str, List[Dict[str, Any]]] = {
     "show_progress": [{"action": "action_show_progress"}],

@@ -131,6 +131,9 @@ class Profile(Base):
     target_region = Column(String(32))
     target_exam = Column(String(32))
     target_year = Column(Integer)
+    # What the student said about the posts they want ("我不想去公安", "更看重上岸概率"),
+    # as bot/coaching/ranking.parse_preferences reads it.
+    preferences = Column(JSON)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 

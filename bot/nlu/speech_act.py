@@ -83,6 +83,8 @@ FLOW_CUES: Dict[str, re.Pattern] = {
     "start_interest_test": re.compile(r"测(一下|一测|测|试一下)|做.{0,4}(测试|测评|题)|开始.{0,4}(测|试)|霍兰德|holland|riasec|兴趣(测|测试|测评)"),
     "start_self_analysis": re.compile(r"(做|开始|来|进行|帮我|带我).{0,6}(自我分析|分析|swot|剖析|认识自己|规划)|自我分析|swot|分析(一下)?我"),
     "ask_exam_strategy": re.compile(r"(怎么|如何|该|应该|帮我).{0,6}(选岗|报考|选|备考|准备|规划|打算)|策略|三步|方法|攻略|思路|strategy|步骤"),
+    "make_study_plan": re.compile(r"计划|安排|规划|排(一)?(个|下|一下|排)|时间表|进度表|日程|课表|怎么复习|怎么学|分配|"
+                                  r"plan|schedule"),
     "compare_ratios": re.compile(r"比(较|一比|一下|比)|对比|竞争|报录比|(几|多少)(个)?人(报|竞争|抢)|比例|热门|冷门|难度|ratio"),
 }
 

@@ -1,4 +1,4 @@
-"""profile change history, major checks, study plans, knowledge answer overrides
+"""profile change history and post preferences, major checks, study plans, knowledge answer overrides
 
 Revision ID: 0007
 Revises: 0006
@@ -22,6 +22,8 @@ def _student_fk() -> sa.Column:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('profiles', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('preferences', sa.JSON(), nullable=True))
     op.create_table(
         'profile_changes',
         sa.Column('id', sa.Integer(), primary_key=True),
@@ -67,6 +69,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('profiles', schema=None) as batch_op:
+        batch_op.drop_column('preferences')
     op.drop_table('knowledge_overrides')
     op.drop_table('study_plans')
     op.drop_index('ix_major_checks_student_id', table_name='major_checks')

@@ -12,7 +12,9 @@ student typed stays in the conversation.
 
 Inside a form, the NLU gate's caution does not apply to the form's own request: "5分"
 in the satisfaction form is an answer even though, out of context, it is not asking to
-give feedback (``in_form``).
+give feedback (``in_form``). Right after the study plan was shown (or a check-in asked),
+"下周出差" or "完成了八成" is about the plan, though out of context it could be anything
+(``about_the_plan``).
 
 Both are pure (events in, result out); ``bot/rasa_patches.py`` calls them from Rasa's
 message processor, which is the one place that sees both the message and the
@@ -85,3 +87,44 @@ def in_form(parse_data: Dict[str, Any], active_form: Optional[str]) -> Dict[str,
     parse_data["intent_ranking"] = [{"name": own, "confidence": confidence}] + ranking
     parse_data["gate"] = {**gate, "action": "answer_in_form"}
     return parse_data
+
+
+# Intents that stay what they are even right after the plan was shown.
+_CLEAR_REQUESTS = {"make_study_plan", "adjust_plan", "plan_checkin", "faq", "check_my_eligibility", "check_major",
+                   "request_counselor", "complain", "delete_my_data", "show_my_data", "restart", "stop", "goodbye",
+                   "greet", "thank", "help", "undo", "get_report", "give_feedback"}
+
+
+def about_the_plan(parse_data: Dict[str, Any], last_view: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """After the plan or a check-in question: an adjustment or a progress report in words."""
+    kind = (last_view or {}).get("kind")
+    if kind not in ("study_plan", "checkin_question"):
+        return parse_data
+    intent = (parse_data.get("intent") or {}).get("name")
+    confidence = float((parse_data.get("intent") or {}).get("confidence") or 0.0)
+    if intent in _CLEAR_REQUESTS and confidence >= 0.6:
+        return parse_data
+    from bot.coaching import planner
+
+    text = parse_data.get("text") or ""
+    if kind == "checkin_question" and planner.parse_progress(text, 10.0) is not None:
+        target = "plan_checkin"
+    elif planner.parse_adjustment(text) is not None:
+        target = "adjust_plan"
+    else:
+        return parse_data
+    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != target]
+    parse_data["intent"] = {"name": target, "confidence": 1.0}
+    parse_data["intent_ranking"] = [{"name": target, "confidence": 1.0}] + ranking
+    parse_data["entities"] = [e for e in parse_data.get("entities") or [] if e.get("entity") not in
+                              ("age", "education", "major", "political_status", "grad_year", "experience_years",
+                               "location", "exam")]
+    parse_data["gate"] = {**(parse_data.get("gate") or {}), "action": "about_the_plan", "was": intent}
+    return parse_data
+
+
+def in_context(parse_data: Dict[str, Any], tracker: Any) -> Dict[str, Any]:
+    """All context rules, in order (``tracker``: Rasa's DialogueStateTracker)."""
+    if tracker.active_loop_name:
+        return in_form(parse_data, tracker.active_loop_name)
+    return about_the_plan(parse_data, tracker.get_slot("last_view"))
