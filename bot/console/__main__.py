@@ -45,7 +45,8 @@ def main(argv=None) -> int:
     from bot.console.search import Indexer
 
     app = create_app()
-    indexer = Indexer(get_engine(app.config["DATABASE_URL"]))
+    indexer = Indexer(get_engine(app.config["DATABASE_URL"]),
+                      gaps_for=(app.config["DATABASE_URL"], app.config["AGENCY_ID"]))
     indexer.start()
     try:
         server = make_server(args.host, args.port, app, threaded=True)

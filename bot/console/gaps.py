@@ -20,11 +20,15 @@ saw (an index range scan on the primary key), re-reading a margin of recent ids 
 row committed late is not missed. A case deleted since (purge, "delete my data",
 a restore) changes the agency's (count, sum of ids) of the cases already seen, which
 triggers a rebuild. Only scalar fields are read from the JSON (the selector's topic and
-confidence, the gate's guess, the answered topic's key), never the whole document.
+confidence, the gate's guess, the answered topic's key), never the whole document. Each
+group keeps its counts per local day (messages, kinds, suggestions, and each case on the
+last day it asked), so a period (7/30/90 days) costs a binary search per group, not a
+pass over the messages.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import threading
@@ -34,8 +38,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.engine import Connection
 
+from bot.console.labels import local
 from bot.db.models import Message, Student
 from bot.textnorm import fold
 
@@ -62,6 +68,11 @@ def _aware(value: Optional[dt.datetime]) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+def local_day(at: dt.datetime) -> dt.date:
+    """The console's calendar day of a moment (the period filter counts in local days)."""
+    return local(at).date()
+
+
 def _float(value: Any) -> Optional[float]:
     try:
         f = float(value)
@@ -72,28 +83,81 @@ def _float(value: Any) -> Optional[float]:
 
 # -- the in-memory aggregate -------------------------------------------------------------------
 
-@dataclass
-class Entry:
-    at: dt.datetime
-    case: int
-    kind: str                  # fallback | low | oos
-    suggestion: Optional[str]  # "faq/<key>" for a topic, else the classifier's guess (an intent)
+class Series:
+    """Counts per local calendar day, with the number since a day answered by a binary search
+    over suffix sums (rebuilt only after the series changed)."""
+
+    __slots__ = ("by_day", "total", "_keys", "_suffix")
+
+    def __init__(self) -> None:
+        self.by_day: Dict[dt.date, int] = {}
+        self.total = 0
+        self._keys: Optional[List[dt.date]] = None
+        self._suffix: List[int] = []
+
+    def add(self, day: dt.date, n: int = 1) -> None:
+        value = self.by_day.get(day, 0) + n
+        if value:
+            self.by_day[day] = value
+        else:
+            self.by_day.pop(day, None)
+        self.total += n
+        self._keys = None
+
+    def since(self, first: Optional[dt.date]) -> int:
+        if first is None:
+            return self.total
+        if self._keys is None:
+            self._keys = sorted(self.by_day)
+            suffix = [0] * (len(self._keys) + 1)
+            for i in range(len(self._keys) - 1, -1, -1):
+                suffix[i] = suffix[i + 1] + self.by_day[self._keys[i]]
+            self._suffix = suffix
+        return self._suffix[bisect.bisect_left(self._keys, first)]
 
 
 @dataclass
-class Group:
+class Agg:
+    """Everything counted about one group of messages (one question, one suggested topic,
+    one answered topic): messages per day, distinct cases by the day each last asked, the
+    kinds and the suggestions per day, the latest wording and a few others."""
+
     key: str
-    text: str = ""                                   # the latest wording
+    messages: Series = field(default_factory=Series)
+    cases: Series = field(default_factory=Series)          # each case counted on its last day
+    case_last: Dict[int, dt.date] = field(default_factory=dict)
+    kinds: Dict[str, Series] = field(default_factory=dict)
+    suggestions: Dict[str, Series] = field(default_factory=dict)
     last: dt.datetime = field(default_factory=lambda: _aware(None))
+    text: str = ""                                          # the latest wording
     variants: List[str] = field(default_factory=list)
-    entries: List[Entry] = field(default_factory=list)
+    wordings: Counter = field(default_factory=Counter)      # by-topic groups: the commonest wording
+    common: str = ""
 
-    def add(self, text: str, entry: Entry) -> None:
-        self.entries.append(entry)
-        if entry.at >= self.last:
-            self.last, self.text = entry.at, text
-        if text not in self.variants and len(self.variants) < MAX_VARIANTS:
-            self.variants.append(text)
+    def add(self, at: dt.datetime, day: dt.date, case: int, kind: Optional[str] = None,
+            suggestion: Optional[str] = None, text: Optional[str] = None, count_wordings: bool = False) -> None:
+        self.messages.add(day)
+        before = self.case_last.get(case)
+        if before is None or day > before:
+            if before is not None:
+                self.cases.add(before, -1)
+            self.cases.add(day)
+            self.case_last[case] = day
+        if kind:
+            self.kinds.setdefault(kind, Series()).add(day)
+        if suggestion:
+            self.suggestions.setdefault(suggestion, Series()).add(day)
+        if text is not None:
+            if at >= self.last:
+                self.last, self.text = at, text
+            if text not in self.variants and len(self.variants) < MAX_VARIANTS:
+                self.variants.append(text)
+            if count_wordings:
+                self.wordings[text] += 1
+                if not self.common or self.wordings[text] > self.wordings[self.common]:
+                    self.common = text
+        elif at >= self.last:
+            self.last = at
 
 
 @dataclass
@@ -103,16 +167,20 @@ class AgencyGaps:
     recent: Set[int] = field(default_factory=set)
     cases_max: int = 0                      # highest case id of the agency seen
     cases_sig: Tuple[int, int] = (0, 0)     # (count, sum of ids) of the agency's cases <= cases_max
-    gaps: Dict[str, Group] = field(default_factory=dict)
-    oos: Dict[str, Group] = field(default_factory=dict)
-    answered: Dict[str, List[Tuple[dt.datetime, int]]] = field(default_factory=dict)
+    gaps: Dict[str, Agg] = field(default_factory=dict)        # by normalised text
+    by_topic: Dict[str, Agg] = field(default_factory=dict)    # the same messages by suggestion ("" = none)
+    oos: Dict[str, Agg] = field(default_factory=dict)
+    answered: Dict[str, Agg] = field(default_factory=dict)    # knowledge answers by topic key
+    ours: Set[int] = field(default_factory=set)     # case ids known to be of this agency
+    theirs: Set[int] = field(default_factory=set)   # ... and of other agencies
     rows_read: int = 0                      # for the benchmark: rows fetched by the last refresh
     rebuilt: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
         self.watermark, self.recent, self.cases_max, self.cases_sig = 0, set(), 0, (0, 0)
-        self.gaps, self.oos, self.answered = {}, {}, {}
+        self.ours, self.theirs = set(), set()
+        self.gaps, self.by_topic, self.oos, self.answered = {}, {}, {}, {}
 
 
 _CACHE: Dict[Tuple[str, str], AgencyGaps] = {}
@@ -132,13 +200,6 @@ def clear() -> None:
         _CACHE.clear()
 
 
-def _cases_signature(conn: Connection, agency: str, upto: int) -> Tuple[int, int]:
-    n, total = conn.execute(
-        select(func.count(Student.id), func.coalesce(func.sum(Student.id), 0))
-        .where(Student.agency == agency, Student.id <= upto)).one()
-    return int(n), int(total)
-
-
 def _columns():
     topic = Message.extra["topic"].as_string()
     topic_conf = Message.extra["topic_confidence"].as_string()
@@ -147,13 +208,25 @@ def _columns():
     return topic, topic_conf, predicted, answered
 
 
+def _agg(groups: Dict[str, Agg], key: str) -> Agg:
+    agg = groups.get(key)
+    if agg is None:
+        agg = groups[key] = Agg(key)
+    return agg
+
+
 def refresh(conn: Connection, state: AgencyGaps) -> None:
     """Brings ``state`` up to date (call with ``state.lock`` held)."""
     state.rebuilt = False
-    newest_case = conn.execute(select(func.max(Student.id)).where(Student.agency == state.agency)).scalar()
-    newest_message = conn.execute(select(func.max(Message.id))).scalar() or 0
-    if state.cases_max and (_cases_signature(conn, state.agency, state.cases_max) != state.cases_sig
-                            or newest_message < state.watermark):
+    old = Student.id <= state.cases_max
+    newest_message, newest_case, n_all, sum_all, n_old, sum_old = conn.execute(select(
+        select(func.max(Message.id)).scalar_subquery(),
+        func.max(Student.id), func.count(Student.id), func.coalesce(func.sum(Student.id), 0),
+        func.coalesce(func.sum(when((old, 1), else_=0)), 0),
+        func.coalesce(func.sum(when((old, Student.id), else_=0)), 0),
+    ).where(Student.agency == state.agency)).one()
+    newest_message = int(newest_message or 0)
+    if state.cases_max and ((int(n_old), int(sum_old)) != state.cases_sig or newest_message < state.watermark):
         state.reset()                         # cases were deleted (or the database restored)
         state.rebuilt = True
     if state.watermark == 0:
@@ -162,23 +235,38 @@ def refresh(conn: Connection, state: AgencyGaps) -> None:
     user_rows = and_(Message.role == "user", Message.intent.in_((FALLBACK, OUT_OF_SCOPE, FAQ)))
     bot_rows = and_(Message.role == "bot", answered.isnot(None))
     low = max(0, state.watermark - MARGIN)
-    rows = conn.execute(
-        select(Message.id, Message.student_id, Message.role, Message.text, Message.intent, Message.confidence,
+    columns = (Message.id, Message.student_id, Message.role, Message.text, Message.intent, Message.confidence,
                Message.at, topic, topic_conf, predicted, answered)
-        .join(Student, Student.id == Message.student_id)
-        .where(Student.agency == state.agency, Message.id > low, or_(user_rows, bot_rows))
-        .order_by(Message.id)
-    ).all()
-    state.rows_read = len(rows)
     top = state.watermark
+    if state.watermark == 0:
+        rows = conn.execute(select(*columns).join(Student, Student.id == Message.student_id)
+                            .where(Student.agency == state.agency, or_(user_rows, bot_rows))
+                            .order_by(Message.id)).all()
+        top = newest_message     # read before: anything after it is found by the next refresh
+    else:
+        # A few new rows: read them by primary key, then keep those of this agency's cases
+        # (looked up by primary key too, rather than joining every case of the agency).
+        rows = conn.execute(select(*columns).where(Message.id > low, or_(user_rows, bot_rows))
+                            .order_by(Message.id)).all()
+        # Other agencies' rows move the watermark too (they are never ours).
+        top = max([top] + [r[0] for r in rows])
+        unknown = {r[1] for r in rows if r[0] not in state.recent} - state.ours - state.theirs
+        if unknown:
+            found = set(conn.execute(select(Student.id).where(Student.id.in_(sorted(unknown)),
+                                                              Student.agency == state.agency)).scalars())
+            state.ours |= found
+            state.theirs |= unknown - found
+        rows = [r for r in rows if r[1] in state.ours]
+    state.rows_read = len(rows)
     for mid, case, role, text, intent, conf, at, t_key, t_conf, guess, a_key in rows:
         top = max(top, mid)
         if mid in state.recent:
             continue
         state.recent.add(mid)
         at = _aware(at)
+        day = local_day(at)
         if role == "bot":
-            state.answered.setdefault(str(a_key), []).append((at, case))
+            _agg(state.answered, str(a_key)).add(at, day, case)
             continue
         if intent == OUT_OF_SCOPE:
             kind, suggestion, groups = "oos", guess, state.oos
@@ -193,12 +281,16 @@ def refresh(conn: Connection, state: AgencyGaps) -> None:
         key = normalise(text)
         if not key:
             continue
-        groups.setdefault(key, Group(key)).add(str(text or "").strip(), Entry(at, case, kind, suggestion))
+        wording = str(text or "").strip()
+        _agg(groups, key).add(at, day, case, kind, suggestion, wording)
+        if kind != "oos":
+            _agg(state.by_topic, suggestion or "").add(at, day, case, kind, suggestion, wording, count_wordings=True)
+    if state.watermark == 0:
+        state.ours |= {r[1] for r in rows}
     state.watermark = top
     state.recent = {i for i in state.recent if i > top - MARGIN}
-    if newest_case is not None and newest_case > state.cases_max:
-        state.cases_max = int(newest_case)
-    state.cases_sig = _cases_signature(conn, state.agency, state.cases_max) if state.cases_max else (0, 0)
+    # The cases seen so far; new cases (higher ids) are not a change of this set.
+    state.cases_max, state.cases_sig = int(newest_case or 0), (int(n_all), int(sum_all))
 
 
 # -- the page's figures ------------------------------------------------------------------------
@@ -224,43 +316,39 @@ class Listing:
     pages: int
 
 
-def _rows(groups: Dict[str, Group], since: Optional[dt.datetime]) -> List[Row]:
+def _rows(groups: Dict[str, Agg], first: Optional[dt.date], by_topic: bool = False) -> List[Row]:
     out = []
     for g in groups.values():
-        entries = g.entries if since is None else [e for e in g.entries if e.at >= since]
-        if not entries:
+        count = g.messages.since(first)
+        if not count:
             continue
-        kinds = Counter(e.kind for e in entries)
-        suggestions = Counter(e.suggestion for e in entries if e.suggestion)
-        out.append(Row(text=g.text, key=g.key, count=len(entries), cases=len({e.case for e in entries}),
-                       last=max(e.at for e in entries), kinds=dict(kinds),
-                       suggestion=suggestions.most_common(1)[0][0] if suggestions else None,
-                       variants=[v for v in g.variants if v != g.text]))
+        out.append(Row(text=g.common if by_topic else g.text, key=g.key, count=count, cases=g.cases.since(first),
+                       last=g.last, kinds={}, suggestion=(g.key or None) if by_topic else None, variants=[]))
     out.sort(key=lambda r: (-r.count, -r.last.timestamp(), r.key))
     return out
 
 
-def _by_topic(groups: Dict[str, Group], since: Optional[dt.datetime]) -> List[Row]:
-    buckets: Dict[str, List[Tuple[Entry, str]]] = {}
-    for g in groups.values():
-        for e in g.entries:
-            if since is None or e.at >= since:
-                buckets.setdefault(e.suggestion or "", []).append((e, g.text))
-    out = []
-    for suggestion, items in buckets.items():
-        texts = Counter(t for _, t in items)
-        out.append(Row(text=texts.most_common(1)[0][0], key=suggestion, count=len(items),
-                       cases=len({e.case for e, _ in items}), last=max(e.at for e, _ in items),
-                       kinds=dict(Counter(e.kind for e, _ in items)), suggestion=suggestion or None,
-                       variants=[t for t, _ in texts.most_common(MAX_VARIANTS + 1)[1:]]))
-    out.sort(key=lambda r: (-r.count, -r.last.timestamp(), r.key))
-    return out
+def _detail(rows: List[Row], groups: Dict[str, Agg], first: Optional[dt.date], by_topic: bool) -> None:
+    """Kinds, the commonest suggestion and the other wordings, for the rows shown."""
+    for r in rows:
+        g = groups[r.key]
+        r.kinds = {k: n for k, series in g.kinds.items() if (n := series.since(first))}
+        if by_topic:
+            r.variants = [t for t, _ in g.wordings.most_common(MAX_VARIANTS + 1) if t != r.text][:MAX_VARIANTS]
+        else:
+            best = max(((series.since(first), k) for k, series in g.suggestions.items()), default=(0, None))
+            r.suggestion = best[1] if best[0] else None
+            r.variants = [v for v in g.variants if v != g.text]
 
 
-def _page(rows: List[Row], page: int, size: int) -> Listing:
+def _page(rows: List[Row], page: int, size: int, groups: Optional[Dict[str, Agg]] = None,
+          first: Optional[dt.date] = None, by_topic: bool = False) -> Listing:
     pages = max(1, math.ceil(len(rows) / size))
     page = min(max(1, page), pages)
-    return Listing(rows[(page - 1) * size: page * size], len(rows), sum(r.count for r in rows), page, pages)
+    shown = rows[(page - 1) * size: page * size]
+    if groups is not None:
+        _detail(shown, groups, first, by_topic)
+    return Listing(shown, len(rows), sum(r.count for r in rows), page, pages)
 
 
 @dataclass
@@ -272,22 +360,33 @@ class Report:
     rebuilt: bool
 
 
-def report(engine, url: str, agency: str, *, since: Optional[dt.datetime] = None, by: str = "text",
-           page: int = 1, oos_page: int = 1, page_size: int = PAGE_SIZE) -> Report:
+def warm(engine, url: str, agency: str) -> None:
+    """Brings the agency's aggregate up to date (the console's background thread)."""
     state = _state(url, agency)
     with state.lock:
         with engine.connect() as conn:
             refresh(conn, state)
-        gap_rows = _by_topic(state.gaps, since) if by == "topic" else _rows(state.gaps, since)
-        oos_rows = _rows(state.oos, since)
-        low_by_topic = Counter(e.suggestion for g in state.gaps.values() for e in g.entries
-                               if e.kind == "low" and e.suggestion and (since is None or e.at >= since))
+
+
+def report(engine, url: str, agency: str, *, first: Optional[dt.date] = None, by: str = "text",
+           page: int = 1, oos_page: int = 1, page_size: int = PAGE_SIZE) -> Report:
+    """The page's figures since the local day ``first`` (None: everything kept)."""
+    state = _state(url, agency)
+    with state.lock:
+        with engine.connect() as conn:
+            refresh(conn, state)
+        gap_groups = state.by_topic if by == "topic" else state.gaps
+        gap_rows = _rows(gap_groups, first, by_topic=by == "topic")
+        oos_rows = _rows(state.oos, first)
         topics = []
-        for key, hits in state.answered.items():
-            hits = hits if since is None else [h for h in hits if h[0] >= since]
-            if hits:
-                topics.append({"key": key, "count": len(hits), "cases": len({c for _, c in hits}),
-                               "last": max(a for a, _ in hits), "low": low_by_topic.get("faq/" + key, 0)})
+        for key, agg in state.answered.items():
+            count = agg.messages.since(first)
+            if count:
+                unsure = state.by_topic.get("faq/" + key)
+                low = unsure.kinds["low"].since(first) if unsure is not None and "low" in unsure.kinds else 0
+                topics.append({"key": key, "count": count, "cases": agg.cases.since(first), "last": agg.last,
+                               "low": low})
         topics.sort(key=lambda t: (-t["count"], t["key"]))
-        return Report(_page(gap_rows, page, page_size), _page(oos_rows, oos_page, page_size), topics[:TOP_TOPICS],
+        return Report(_page(gap_rows, page, page_size, gap_groups, first, by == "topic"),
+                      _page(oos_rows, oos_page, page_size, state.oos, first), topics[:TOP_TOPICS],
                       state.rows_read, state.rebuilt)

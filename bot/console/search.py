@@ -284,11 +284,14 @@ def refresh_recent(engine, window_hours: float = 6.0, limit: int = 200) -> int:
 
 
 class Indexer:
-    """Keeps the index current in the background (one per console process)."""
+    """Keeps the index current in the background (one per console process); with
+    ``gaps_for`` = (database URL, agency) it also keeps that agency's knowledge-gaps
+    aggregate (bot.console.gaps) built, so no request pays for the first build."""
 
-    def __init__(self, engine, interval: float = 5.0) -> None:
+    def __init__(self, engine, interval: float = 5.0, gaps_for: Optional[Tuple[str, str]] = None) -> None:
         self.engine = engine
         self.interval = interval
+        self.gaps_for = gaps_for
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
@@ -305,6 +308,13 @@ class Indexer:
 
         log = logging.getLogger(__name__)
         while not self._stop.is_set():
+            if self.gaps_for:
+                try:
+                    from bot.console import gaps
+
+                    gaps.warm(self.engine, *self.gaps_for)
+                except Exception as exc:  # the page builds it itself then
+                    log.warning("knowledge-gaps refresh failed: %s", exc.__class__.__name__)
             try:
                 n = refresh(self.engine, limit=2000)
                 if n:

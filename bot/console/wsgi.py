@@ -1,6 +1,7 @@
 """WSGI entry point for a production server: ``bot.console.wsgi:app``.
 
-Starts the background search indexer in the serving process. Migrate the database first
+Starts the background search indexer (and the knowledge-gaps aggregate of the agency) in the
+serving process. Migrate the database first
 (``coach run`` does, or ``python -c "from bot.db import upgrade; upgrade()"``).
 """
 
@@ -9,5 +10,6 @@ from bot.console.search import Indexer
 from bot.db import get_engine
 
 app = create_app()
-_indexer = Indexer(get_engine(app.config["DATABASE_URL"]))
+_indexer = Indexer(get_engine(app.config["DATABASE_URL"]),
+                   gaps_for=(app.config["DATABASE_URL"], app.config["AGENCY_ID"]))
 _indexer.start()

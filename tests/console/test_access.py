@@ -47,11 +47,15 @@ def case_post_routes(w):
             (f"/cases/{c}/reply", {"text": "你好"}), (f"/cases/{c}/handback", {})]
 
 
-OTHER_GET = ["/", "/cases", "/cases/export.csv", "/cases/export.xlsx", "/dashboard", "/account",
-             "/admin/users", "/admin/audit", "/admin/settings", "/admin/purge"]
+OTHER_GET = ["/", "/cases", "/cases/export.csv", "/cases/export.xlsx", "/dashboard", "/gaps", "/account",
+             "/admin/users", "/admin/audit", "/admin/settings", "/admin/purge", "/admin/knowledge",
+             "/admin/knowledge/age_limit", "/admin/positions"]
 OTHER_POST = [("/cases/search", {"q": "王"}), ("/account", {}), ("/logout", {}),
-              ("/admin/users", {"username": "x"}), ("/admin/settings", {}), ("/admin/purge", {"days": "30"})]
-ADMIN_GET = ["/admin/users", "/admin/audit", "/admin/settings", "/admin/purge"]
+              ("/admin/users", {"username": "x"}), ("/admin/settings", {}), ("/admin/purge", {"days": "30"}),
+              ("/admin/knowledge/pros_cons", {"answer": "改写", "action": "save"}),
+              ("/admin/knowledge/pros_cons/revert", {"version": "default"}), ("/admin/positions/cancel", {})]
+ADMIN_GET = ["/admin/users", "/admin/audit", "/admin/settings", "/admin/purge", "/admin/knowledge",
+             "/admin/knowledge/age_limit", "/admin/positions"]
 
 
 def test_signed_out_pages_redirect_to_login_and_api_answers_401(world, browser):
@@ -129,6 +133,9 @@ def test_post_without_csrf_token_is_refused(world, browser):
     with session_scope() as s:
         assert s.execute(select(func.count()).select_from(Note)).scalar_one() == 0
         assert s.get(Student, world["case"]).review_status == "new"
+    from bot import knowledge_edits
+
+    assert knowledge_edits.versions("default", "pros_cons") == []
     # Still signed in: the refused logout did not end the session.
     assert b.get("/cases").status_code == 200
 
@@ -140,6 +147,8 @@ def test_counselor_cannot_open_admin_pages(world, browser):
     assert b.post("/admin/users", {"username": "evil", "password": "x" * 12, "password2": "x" * 12,
                                     "role": "admin"}).status_code == 403
     assert b.post("/admin/purge", {"days": "1", "confirm": "yes"}).status_code == 403
+    assert b.post("/admin/knowledge/pros_cons", {"answer": "改写", "action": "save"}).status_code == 403
+    assert b.get("/gaps").status_code == 200                        # counselors do see the gaps
     admin = browser("admin1")
     for path in ADMIN_GET:
         assert admin.get(path).status_code == 200, path

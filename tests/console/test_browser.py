@@ -163,3 +163,75 @@ def test_counselor_session_in_chromium(server, chromium, fake_rasa, tmp_path):
 
     assert [d for d in dialogs if d[0] != "confirm"] == []   # no alert() from the payload
     context.close()
+
+
+def test_case_with_history_sources_major_check_and_plan_in_chromium(server, chromium):
+    """An admin reads a case (profile history, the gate's notes, the sources of the answers,
+    the major check, the study plan), then the gaps page, then edits an answer."""
+    from bot import knowledge_base, knowledge_edits
+    from tests.console.seed import issue_case
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    make_user("zhuren", role="admin", name="李主任")
+    cid = issue_case()
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{server}/login")
+    page.fill("#username", "zhuren")
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("table.cases")
+    page.goto(f"{server}/cases/{cid}")
+    page.wait_for_selector("#transcript-list")
+
+    history = page.locator("#profile-history tbody tr")
+    assert history.count() == 5
+    undone = page.locator("#profile-history tr.undone")
+    assert undone.count() == 1 and "已撤销" in undone.inner_text()
+    # Struck through: the old → new of an undone change.
+    assert "line-through" in undone.locator(".new").evaluate("e => getComputedStyle(e).textDecorationLine")
+
+    first = page.locator("#transcript-list li.msg").nth(0)
+    assert "按问题回答（原判：提供个人信息）" in first.inner_text()
+    assert "专业：提到但非本人信息" in first.inner_text()
+    answer = page.locator("#transcript-list li.msg").nth(3)
+    assert "机构修改版 第2版" in answer.inner_text()
+    links = answer.locator(".sources a")
+    assert links.count() >= 3 and links.first.get_attribute("href").startswith("https://")
+    assert "核对于 2026-11-29" in answer.inner_text()
+
+    mc = page.locator("#major-check")
+    assert "“计算机类”：符合" in mc.inner_text().replace(" ", "")
+    assert mc.locator("table.mc-table tbody tr").count() == 3
+    plan = page.locator("#study-plan")
+    assert plan.locator("table.plan-table tbody tr").count() >= 10
+    assert "资料分析还是很差" in plan.inner_text() and "第1周完成约80%" in plan.inner_text()
+    page.screenshot(path=str(SHOTS / "10-case-history-sources-plan.png"), full_page=True)
+    page.locator("#major-check").screenshot(path=str(SHOTS / "11-major-check.png"))
+    page.locator("#study-plan").screenshot(path=str(SHOTS / "12-study-plan.png"))
+
+    # The gaps page: the unsure answer and the question not understood; out of domain apart.
+    page.click("nav.mainnav >> text=未答好的问题")
+    page.wait_for_selector("#gaps")
+    gaps_text = page.locator("table.gaps-table").inner_text()
+    assert "面试班是否有必要报？" in gaps_text
+    assert page.locator("#out-of-scope details").get_attribute("open") is None
+    page.click("#out-of-scope summary")
+    assert "宁波到杭州的汽车" in page.locator("table.oos-table").inner_text()
+    page.screenshot(path=str(SHOTS / "13-gaps.png"), full_page=True)
+
+    # The answer editor: preview, save, and the transcript's renderer uses the new text.
+    page.click("nav.mainnav >> text=回答编辑")
+    page.wait_for_selector("table.topics")
+    assert page.locator("table.topics tbody tr").count() == len(knowledge_base.topics())
+    page.click("a[href='/admin/knowledge/salary_structure']")
+    page.fill("#answer", "公务员工资由基本工资、津贴补贴和奖金构成，具体数额以当地规定为准。")
+    page.click("#preview-btn")
+    page.wait_for_selector("text=预览（尚未保存）")
+    assert knowledge_edits.versions("default", "salary_structure") == []
+    page.click("#save-btn")
+    page.wait_for_selector("text=已保存为第 1 版")
+    assert knowledge_edits.current("default", "salary_structure")["answer"].startswith("公务员工资由基本工资")
+    page.screenshot(path=str(SHOTS / "14-answer-editor.png"), full_page=True)
+    context.close()

@@ -64,7 +64,7 @@ def seed_gaps():
                                                        answer("salary_structure")])
 
 
-def test_groups_counts_and_kinds(app, browser):
+def test_groups_counts_and_kinds(any_app, browser):
     from bot import knowledge_base
 
     make_user("zhang")
@@ -88,7 +88,7 @@ def test_groups_counts_and_kinds(app, browser):
     assert "<details>" in page.split('id="out-of-scope"')[1][:200]           # collapsed
 
 
-def test_most_answered_topics_are_counted_per_agency(app, browser):
+def test_most_answered_topics_are_counted_per_agency(any_app, browser):
     from bot import knowledge_base
 
     make_user("zhang")
@@ -96,7 +96,8 @@ def test_most_answered_topics_are_counted_per_agency(app, browser):
     from bot.console.gaps import report
     from bot.db import get_engine
 
-    rep = report(get_engine(app.config["DATABASE_URL"]), app.config["DATABASE_URL"], "default")
+    url = any_app.config["DATABASE_URL"]
+    rep = report(get_engine(url), url, "default")
     got = {t["key"]: (t["count"], t["cases"], t["low"]) for t in rep.topics}
     assert got == {"political_review": (2, 2, 2), "salary_structure": (2, 2, 0)}
     page = browser("zhang").get("/gaps").get_data(as_text=True)
@@ -194,3 +195,58 @@ def test_normalise():
     assert gaps.normalise("國考和省考，有什麼區别？ ") == gaps.normalise("国考和省考有什么区别") == "国考和省考有什么区别"
     assert gaps.normalise("ＡＢＣ 123!") == "abc123"
     assert gaps.normalise("？？？") == ""
+
+
+def test_odd_stored_extras_do_not_break_the_page(any_app, browser):
+    """Rows written by older versions: no extra, a gate that is not an object, a confidence
+    that is not a number (then the message's own confidence decides)."""
+    make_user("zhang")
+    make_case(messages=[
+        {"role": "user", "text": "没有附加信息", "intent": "nlu_fallback"},
+        {"role": "user", "text": "置信度不是数字", "intent": "faq", "confidence": 0.2,
+         "extra": {"topic": "faq/age_limit", "topic_confidence": "x", "gate": "not a dict"}},
+        {"role": "user", "text": "高置信度但字段奇怪", "intent": "faq", "confidence": 0.9,
+         "extra": {"topic_confidence": None, "gate": ["a"]}},
+        {"role": "bot", "text": "回答", "extra": {"knowledge": "not a dict"}},
+        {"role": "bot", "text": "回答", "extra": ["list"]},
+    ])
+    r = browser("zhang").get("/gaps?days=0")
+    assert r.status_code == 200
+    rows = rows_of(r.get_data(as_text=True), "gaps-table")
+    assert sorted(row[0] for row in rows) == ["没有附加信息", "置信度不是数字"]
+
+
+def test_other_agencies_messages_move_the_watermark_but_never_count(app, browser):
+    make_user("zhang")
+    make_case(messages=[fallback("报名照片有什么要求")])
+    b = browser("zhang")
+    b.get("/gaps")
+    far = make_case(agency="other", messages=[fallback(f"外机构的问题{i}") for i in range(5)])
+    mine = make_case(messages=[fallback("笔试带什么文具")])
+    page = b.get("/gaps").get_data(as_text=True)
+    assert "2 组 · 2 条消息" in page and "外机构" not in page
+    state = gaps._state(app.config["DATABASE_URL"], "default")
+    with session_scope() as s:
+        assert state.watermark == s.execute(select(func.max(Message.id))).scalar_one()
+
+
+def test_background_indexer_builds_the_aggregate_before_any_request(app, browser):
+    import time
+
+    from bot.console.search import Indexer
+    from bot.db import get_engine
+
+    make_user("zhang")
+    make_case(messages=[fallback("报名照片有什么要求")])
+    url = app.config["DATABASE_URL"]
+    indexer = Indexer(get_engine(url), interval=0.05, gaps_for=(url, "default"))
+    indexer.start()
+    try:
+        state = gaps._state(url, "default")
+        deadline = time.monotonic() + 10
+        while state.watermark == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert state.watermark > 0 and "报名照片有什么要求" in state.gaps
+    finally:
+        indexer.stop()
+    assert "1 组 · 1 条消息" in browser("zhang").get("/gaps").get_data(as_text=True)

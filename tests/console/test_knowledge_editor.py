@@ -77,13 +77,14 @@ def test_topic_page_shows_default_facts_sources_and_preview(app, browser):
 
 
 def test_save_versions_audit_and_the_assistant_uses_it(app, browser):
-    make_user("boss", role="admin")
+    make_user("boss", role="admin", name="王主任")
     b = browser("boss")
     r = b.post(f"/admin/knowledge/{KEY}", {"answer": "工资由基本工资、津贴、补贴和奖金组成。", "more": "",
                                             "action": "save"})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/admin/knowledge/{KEY}")
     page = b.get(f"/admin/knowledge/{KEY}").get_data(as_text=True)
     assert "已保存为第 1 版" in page and "本机构第 1 版" in page and "使用中" in page
+    assert "王主任" in page.split('id="versions"')[1]
     b.post(f"/admin/knowledge/{KEY}", {"answer": "第二版：工资看职级和地区。", "action": "save"})
     versions = knowledge_edits.versions("default", KEY)
     assert [(v["version"], v["author"]) for v in versions] == [(2, "boss"), (1, "boss")]

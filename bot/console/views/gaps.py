@@ -9,7 +9,7 @@ import datetime as dt
 from flask import Blueprint, current_app, render_template, request
 
 from bot.console import gaps
-from bot.console.labels import day_bounds, today_local
+from bot.console.labels import today_local
 from bot.console.web import record, require_user
 
 bp = Blueprint("gaps", __name__)
@@ -30,15 +30,11 @@ def gaps_page():
     days = int(raw_days) if raw_days.isdigit() and int(raw_days) in PERIODS else 30
     by = request.args.get("by", "text")
     by = by if by in VIEWS else "text"
-    since = None
-    first = None
-    if days:
-        first = today_local() - dt.timedelta(days=days - 1)
-        since = day_bounds(first)[0]
+    first = today_local() - dt.timedelta(days=days - 1) if days else None
     from bot.db import get_engine
 
     url = current_app.config["DATABASE_URL"]
-    rep = gaps.report(get_engine(url), url, user.agency, since=since, by=by, page=_int_arg("page", 1),
+    rep = gaps.report(get_engine(url), url, user.agency, first=first, by=by, page=_int_arg("page", 1),
                       oos_page=_int_arg("opage", 1))
     record("gaps_view", detail={"days": days, "by": by})
 

@@ -18,13 +18,16 @@ every POST, every save audited with the topic key and the new version.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
 import yaml
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from bot.console.app import error_response
+from bot.console.models import User
 from bot.console.web import db, record, require_user
 
 bp = Blueprint("knowledge", __name__, url_prefix="/admin/knowledge")
@@ -91,14 +94,23 @@ def _page(topic, *, form: Optional[Dict[str, str]] = None, preview: Optional[Dic
     user = require_user()
     versions = knowledge_edits.versions(user.agency, topic.key)
     current = versions[0] if versions else None
+    names = dict(db().execute(select(User.username, User.display_name).where(User.agency == user.agency)).all())
+    for v in versions:
+        v["author_name"] = names.get(v["author"], v["author"])
+        try:
+            v["at_time"] = dt.datetime.fromisoformat(v["at"]) if v.get("at") else None
+        except ValueError:
+            v["at_time"] = None
     try:
         settings = agency_settings.current()
     except Exception:
         settings = {}
     in_use = knowledge_base.render(topic.key, {}, agency=settings, override=current)
     if form is None:
+        # An empty "more" in a version falls back to the default one (knowledge_base.render),
+        # so the form shows what students get.
         form = {"answer": current["answer"] if current else topic.answer,
-                "more": (current["more"] if current else topic.more) or ""}
+                "more": ((current or {}).get("more") or topic.more) or ""}
     if preview is None:
         preview_answer = in_use
         preview_label = "学生现在看到的回答"
