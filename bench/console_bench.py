@@ -9,6 +9,9 @@ routing, queries, audit write, template rendering) of
 * a filtered search (a Chinese search text plus a channel filter), rotating texts of
   different selectivity;
 * a case page (random cases);
+* the knowledge-gaps page (questions not understood or answered with a topic confidence
+  below 0.5, grouped by normalised text; out-of-domain messages; most-answered topics),
+  warm, after new messages arrived, and cold (a fresh console process);
 
 each next to a baseline measured in the same run on the same data, with the ratio:
 
@@ -18,6 +21,13 @@ each next to a baseline measured in the same run on the same data, with the rati
   transcript, names and majors: ``EXISTS (… messages.text LIKE …)``), same filters;
 * case page  vs. the repository's ``bot.cases.case_json`` of the same case (loads the same
   rows, no rendering).
+* gaps page  vs. the same figures computed from the transcript on every request (one
+  query over the agency's messages, the JSON fields read in SQL, grouped in Python).
+
+The transcript is realistic for the gaps page: about 1 student message in 6 is a knowledge
+question (``faq``, with the selector's topic and confidence; the reply carries the topic's
+real sources), 3 % (35 % in "fallback-heavy" cases) are not understood, 4 % are out of
+domain, each with what the NLU gate recorded.
 
 Target: p95 < 200 ms for each page. Options: ``--cases``, ``--turns``, ``--reps``,
 ``--keep`` (keep the database), ``--json FILE``. Needs PostgreSQL (COACH_BENCH_PG_ADMIN_URL,
@@ -75,9 +85,21 @@ BOT_TEMPLATES = [
     "行测侧重数量关系、言语理解和判断推理；申论重在阅读和写作。", "已加入你的岗位清单，目前共 {k} 个。",
     "抱歉，我没太明白，可以换个说法吗？", "访谈已记录，这是你的第 {k} 次访谈。", "不客气，祝你备考顺利！",
 ]
+GAP_QUESTIONS = [
+    "国考和省考有什么区别", "政审会查征信吗", "公务员工资大概多少", "申论需要背吗", "现在开始准备还来得及吗",
+    "面试班是否有必要报", "遴选真的很难吗", "事业编和公务员哪个好", "非全日制研究生能报吗", "体检查乙肝吗",
+    "三支一扶算基层工作经历吗", "考公需要英语四级吗", "专升本能考选调生吗", "军队文职和公务员能同时报吗",
+    "考上以后可以调回老家吗", "公务员可以考研吗", "试用期工资怎么算", "报名后可以改岗位吗", "调剂怎么申请",
+    "第二学位能当专业报考吗", "海外硕士需要认证吗", "在职备考怎么安排时间", "行测做不完怎么办", "结构化面试怎么答",
+]
+GAP_STYLES = ["{q}？", "{q}", "请问{q}", "{q}呀", "{q}？？", "想问下，{q}", "{q} ", "{q}啊？"]
+OOS_TEXTS = ["宁波到杭州的汽车", "距离春节还有多久", "给我打个谜语", "明天天气怎么样", "帮我订一家评分4.5分以上的酒店",
+             "打电话给妈妈", "双色球开奖号码", "附近有什么好吃的"]
 POLITICAL = ["群众", "共青团员", "中共预备党员", "中共党员"]
 EDUCATION = ["本科", "本科", "本科", "硕士研究生", "大专", "博士研究生"]
 STAGES = ["intake", "self_analysis", "eligibility", "shortlist", "report"]
+TOPIC_KEYS: List[str] = []
+KNOWLEDGE_EXTRA: Dict[str, str] = {}
 SEARCHES = ["王", "张伟", "金融学", "汉语言", "报名时间", "选调生", "税务岗位", "侦查学", "宜昌", "我是2026届"]
 
 
@@ -129,6 +151,14 @@ def seed(url: str, n_cases: int, turns: int, post_codes: List[str]) -> Dict[str,
     """Synthetic cases straight into the tables (COPY), reproducible (fixed seed)."""
     import psycopg2
 
+    from bot import knowledge_base
+
+    global TOPIC_KEYS, KNOWLEDGE_EXTRA
+    TOPIC_KEYS = knowledge_base.keys()
+    # What the tracker store keeps beside a knowledge answer: the topic with its real sources.
+    KNOWLEDGE_EXTRA = {k: json.dumps(knowledge_base.render(k, {}).metadata(), ensure_ascii=False)
+                       for k in TOPIC_KEYS}
+
     rng = random.Random(SEED)
     now = dt.datetime.now(dt.timezone.utc)
     students, profiles, consents, messages, flags, feedback, shortlist, notes = [], [], [], [], [], [], [], []
@@ -157,19 +187,42 @@ def seed(url: str, n_cases: int, turns: int, post_codes: List[str]) -> Dict[str,
             vars_ = {"major": major, "year": year, "edu": edu, "exam": rng.choice(EXAMS), "region": rng.choice(REGIONS),
                      "political": rng.choice(POLITICAL), "age": rng.randint(21, 35), "n": rng.randint(3, 900),
                      "k": k}
-            fallback = rng.random() < (0.35 if heavy else 0.03)
-            intent = "nlu_fallback" if fallback else rng.choice(INTENTS)
+            roll = rng.random()
+            fallback = roll < (0.35 if heavy else 0.03)
+            out_of_domain = not fallback and roll < (0.39 if heavy else 0.07)
+            intent = "nlu_fallback" if fallback else "out_of_scope" if out_of_domain else rng.choice(INTENTS)
             conf = round(rng.uniform(0.2, 0.45) if fallback else rng.uniform(0.55, 0.99), 4)
             slots = json.dumps({"major": major}, ensure_ascii=False) if (t == 0) else "{}"
+            text_ = rng.choice(USER_TEMPLATES).format(**vars_)
+            user_extra = {"input_channel": channel}
+            topic_key = None
+            if intent == "nlu_fallback":
+                guess = rng.choice(["complain", "give_feedback", "inform", "faq", "log_candidate_interview"])
+                text_ = rng.choice(GAP_STYLES).format(q=rng.choice(GAP_QUESTIONS))
+                user_extra["gate"] = {"predicted": guess, "confidence": conf, "ood": 0.1, "action": "ask",
+                                      "demoted": guess, "reason": "no_cue"}
+            elif intent == "out_of_scope":
+                text_ = rng.choice(OOS_TEXTS)
+                user_extra["gate"] = {"predicted": rng.choice(["inform", "faq", "give_feedback"]), "confidence": 0.6,
+                                      "ood": round(rng.uniform(0.5, 0.99), 4), "action": "out_of_domain"}
+            elif intent == "faq":
+                topic_key = rng.choice(TOPIC_KEYS)
+                t_conf = round(rng.uniform(0.2, 0.99), 4)
+                if t_conf < 0.5:
+                    text_ = rng.choice(GAP_STYLES).format(q=rng.choice(GAP_QUESTIONS))
+                user_extra.update(topic=f"faq/{topic_key}", topic_confidence=t_conf,
+                                  gate={"predicted": "faq", "confidence": conf, "ood": 0.02})
             at = at + step
             msg_id += 1
-            messages.append((msg_id, sid, "user", rng.choice(USER_TEMPLATES).format(**vars_), at.isoformat(),
-                             intent, conf, slots, None))
+            messages.append((msg_id, sid, "user", text_, at.isoformat(), intent, conf, slots,
+                             json.dumps(user_extra, ensure_ascii=False)))
             at = at + step
             msg_id += 1
             k += 1
             extra = json.dumps({"buttons": [{"title": "好的", "payload": "/affirm"}]}, ensure_ascii=False) \
                 if rng.random() < 0.2 else None
+            if topic_key:
+                extra = KNOWLEDGE_EXTRA[topic_key]
             messages.append((msg_id, sid, "bot", rng.choice(BOT_TEMPLATES).format(**vars_), at.isoformat(),
                              None, None, None, extra))
         for kind, p in (("counselor_requested", 0.08), ("complaint", 0.04), ("low_satisfaction", 0.05)):
@@ -412,6 +465,57 @@ def main(argv: Sequence[str] = None) -> int:
         case_repo = timed(repo_case, args.reps)
         results["case"] = {"page": summary(case_t), "baseline_repo_case_json": summary(case_repo)}
 
+        # 4. Knowledge gaps: cold (a fresh console process builds the per-agency aggregate),
+        # warm, and with new transcript rows since the last request.
+        from bot.console import gaps
+
+        gap_pages = ["/gaps", "/gaps?days=0", "/gaps?days=0&by=topic", "/gaps?days=90&page=2", "/gaps?days=7"]
+        cold = []
+        for _ in range(3):
+            gaps.clear()
+            started = time.perf_counter()
+            get("/gaps?days=0")
+            cold.append(time.perf_counter() - started)
+        gi = {"i": 0}
+
+        def gaps_page():
+            get(gap_pages[gi["i"] % len(gap_pages)])
+            gi["i"] += 1
+
+        warm = timed(gaps_page, args.reps)
+        new_rows = {"i": 0}
+        gap_case = ids[0]
+
+        def gaps_after_new_messages():
+            with engine.begin() as conn:
+                conn.execute(Message.__table__.insert(), [
+                    {"student_id": gap_case, "role": "user", "text": f"{GAP_QUESTIONS[new_rows['i'] % 24]}？",
+                     "intent": "nlu_fallback", "confidence": 0.3, "at": dt.datetime.now(dt.timezone.utc),
+                     "extra": {"gate": {"predicted": "complain", "action": "ask"}}},
+                    {"student_id": gap_case, "role": "bot", "text": "你是想……吗？", "intent": None,
+                     "confidence": None, "at": dt.datetime.now(dt.timezone.utc), "extra": None}])
+            new_rows["i"] += 1
+            get("/gaps")
+
+        incremental = timed(gaps_after_new_messages, max(10, args.reps // 2), warmup=1)
+        rep = gaps.report(engine, url, AGENCY)
+
+        def naive_gaps():
+            """The same figures from the transcript on every request, no aggregate kept."""
+            state = gaps.AgencyGaps(AGENCY)
+            with engine.connect() as conn:
+                gaps.refresh(conn, state)
+            gaps._rows(state.gaps, None)
+            gaps._rows(state.oos, None)
+
+        naive = timed(naive_gaps, max(5, args.reps // 6), warmup=1)
+        results["gaps"] = {
+            "groups": rep.gaps.total, "gap_messages": rep.gaps.messages, "oos_groups": rep.oos.total,
+            "oos_messages": rep.oos.messages, "topics_listed": len(rep.topics),
+            "page_warm": summary(warm), "page_after_new_messages": summary(incremental), "page_cold": summary(cold),
+            "baseline_recompute_every_request": summary(naive),
+        }
+
         # Freshness cost when nothing changed: the check every list request makes, and the
         # full comparison the background indexer makes every few seconds.
         results["index_check_request"] = summary(timed(lambda: search.refresh_recent(engine), args.reps))
@@ -432,9 +536,12 @@ def main(argv: Sequence[str] = None) -> int:
         "search_without_index / search_page": ratio(results["search"]["baseline_without_index"],
                                                     results["search"]["page"]),
         "case_page / repo_case_json": ratio(results["case"]["page"], results["case"]["baseline_repo_case_json"]),
+        "gaps_recompute / gaps_page": ratio(results["gaps"]["baseline_recompute_every_request"],
+                                            results["gaps"]["page_warm"]),
     }
     pages = {"case list page": results["list"]["page1"], "filtered search page": results["search"]["page"],
-             "case page": results["case"]["page"]}
+             "case page": results["case"]["page"], "gaps page": results["gaps"]["page_warm"],
+             "gaps page after new messages": results["gaps"]["page_after_new_messages"]}
     results["target_met"] = {k: v["p95_ms"] < TARGET_MS for k, v in pages.items()}
 
     print()
@@ -452,6 +559,10 @@ def main(argv: Sequence[str] = None) -> int:
         ("  baseline: same search without the index", results["search"]["baseline_without_index"]),
         ("case page", results["case"]["page"]),
         ("  baseline: bot.cases.case_json", results["case"]["baseline_repo_case_json"]),
+        ("gaps page (warm, rotating filters)", results["gaps"]["page_warm"]),
+        ("gaps page after 2 new transcript rows", results["gaps"]["page_after_new_messages"]),
+        ("gaps page, cold (fresh process, full build)", results["gaps"]["page_cold"]),
+        ("  baseline: recompute from the transcript", results["gaps"]["baseline_recompute_every_request"]),
         ("index check per list request (fresh)", results["index_check_request"]),
         ("index check, full (background indexer)", results["index_check_full"]),
     ):
@@ -459,6 +570,9 @@ def main(argv: Sequence[str] = None) -> int:
     print()
     print("search texts (matches among the channel's cases, median page time ms): " + "; ".join(
         f"{q} {v['matches']} / {v['page_median_ms']}" for q, v in results["search"]["texts"].items()))
+    g = results["gaps"]
+    print(f"gaps: {g['groups']} groups of {g['gap_messages']} messages not understood or answered unsure, "
+          f"{g['oos_groups']} groups of {g['oos_messages']} out-of-domain messages, {g['topics_listed']} topics listed")
     print()
     for k, v in results["ratios_p95"].items():
         print(f"ratio of p95, {k}: {v}")
