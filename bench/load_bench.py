@@ -285,7 +285,7 @@ class ProductionStack:
 
     def __init__(self, model: Path, workdir: Path, replicas: int = 2, action_servers: int = 2,
                  console: bool = True, env: Optional[Dict[str, str]] = None,
-                 max_requests_per_10s: int = 5000, lock_lifetime: int = 30) -> None:
+                 max_requests_per_10s: int = 600, lock_lifetime: int = 30) -> None:
         self.model = Path(model)
         self.workdir = Path(workdir)
         self.n_replicas = replicas
@@ -679,7 +679,11 @@ class Student:
             turn.attempts.append(attempt)
             if attempt.kind == "reply":
                 return attempt.reply
-            await asyncio.sleep(self.retry_wait * (1 + self.rng.random()))
+            # As asked: a few seconds (the balancer's answers say how many).
+            wait = self.retry_wait * (1 + self.rng.random())
+            if attempt.status in (429, 502, 503, 504):
+                wait = max(wait, 5.0)
+            await asyncio.sleep(wait)
         raise Protocol(f"no reply after {self.max_attempts} attempts")
 
     def _payloads(self) -> List[str]:
@@ -1043,6 +1047,92 @@ def fault(stack: ProductionStack, name: str, hold: Optional[float] = None, at: f
 FAULTS = ("action_server", "rasa_replica", "postgres", "redis", "rabbitmq")
 
 
+# -- bad input at scale -----------------------------------------------------------------------
+
+JUNK_ADDRESS = "127.0.0.2"   # the junk comes from another client address than the students
+
+
+def _junk_payloads(secret: str) -> List[Tuple[str, Dict[str, str], Optional[bytes]]]:
+    rest = "/webhooks/rest/webhook"
+    telegram = "/webhooks/telegram/webhook"
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "你好",
+                                          "chat": {"id": 1, "type": "private"},
+                                          "from": {"id": 1, "is_bot": False, "first_name": "x"}}}
+    return [
+        (rest, {}, b"{not json"),
+        (rest, {}, b"[1, 2, 3]"),
+        (rest, {}, json.dumps({"sender": "x", "message": 42}).encode()),
+        (rest, {}, json.dumps({"sender": "", "message": "你好"}).encode()),
+        (rest, {}, json.dumps({"sender": "huge", "message": "考" * 40_000}, ensure_ascii=False).encode()),
+        (rest, {}, json.dumps({"sender": "a" * 500, "message": "你好"}).encode()),
+        (rest, {}, None),                                     # an unknown sender each time
+        (telegram, {"X-Telegram-Bot-Api-Secret-Token": secret}, b'{"update_id": "x"}'),
+        (telegram, {}, json.dumps(update).encode()),          # without the webhook secret
+    ]
+
+
+async def junk_burst(url: str, seconds: float, secret: str = "", workers: int = 8) -> Dict[str, Any]:
+    """Malformed bodies, huge texts, unknown senders and forged Telegram updates from
+    :data:`JUNK_ADDRESS` for ``seconds``: the answers' status codes, and any 5xx or stack trace."""
+    import aiohttp
+
+    payloads = _junk_payloads(secret)
+    statuses: Dict[str, int] = {}
+    bad: List[Tuple[int, str]] = []
+    deadline = time.time() + seconds
+    connector = aiohttp.TCPConnector(local_addr=(JUNK_ADDRESS, 0), limit=workers)
+
+    async def worker(k: int, session: Any) -> None:
+        i = k
+        while time.time() < deadline:
+            path, headers, body = payloads[i % len(payloads)]
+            i += 7
+            if body is None:
+                body = json.dumps({"sender": uuid.uuid4().hex, "message": "你好"}).encode()
+            try:
+                async with session.post(url + path, data=body,
+                                        headers={"Content-Type": "application/json", **headers}) as r:
+                    text = await r.text()
+                    statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
+                    if r.status >= 500 or "Traceback" in text:
+                        bad.append((r.status, text[:200]))
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
+
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
+        await asyncio.gather(*(worker(k, session) for k in range(workers)))
+    return {"statuses": statuses, "bad": bad, "requests": sum(statuses.values())}
+
+
+def run_under_junk(stack: ProductionStack, conversations: int, turns: int, seed: int,
+                   seconds: Optional[float] = None, secret: str = "") -> Tuple[RunResult, Dict[str, Any]]:
+    """Students talk while the junk burst runs (until they are done, or ``seconds``)."""
+    async def both() -> Tuple[RunResult, Dict[str, Any]]:
+        done = asyncio.Event()
+
+        async def students() -> RunResult:
+            try:
+                return await _run_load(stack.url, conversations, turns, seed, None, "under junk", 150)
+            finally:
+                done.set()
+
+        async def junk() -> Dict[str, Any]:
+            out: Dict[str, Any] = {"statuses": {}, "bad": [], "requests": 0}
+            started = time.time()
+            while not done.is_set() and (seconds is None or time.time() - started < seconds):
+                part = await junk_burst(stack.url, 5, secret)
+                for k, v in part["statuses"].items():
+                    out["statuses"][k] = out["statuses"].get(k, 0) + v
+                out["bad"] += part["bad"]
+                out["requests"] += part["requests"]
+            return out
+
+        result, junk_out = await asyncio.gather(students(), junk())
+        return result, junk_out
+
+    return asyncio.run(both())
+
+
 # -- the benchmark -------------------------------------------------------------------------------
 
 
@@ -1065,7 +1155,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--fault-conversations", type=int, default=None,
                         help="conversations per fault run (default: --conversations)")
-    parser.add_argument("--only", choices=("scaling", "faults"), default=None)
+    parser.add_argument("--only", choices=("scaling", "junk", "faults"), default=None)
+    parser.add_argument("--junk-conversations", type=int, default=20,
+                        help="students talking during the junk burst (and alone, as its baseline)")
     parser.add_argument("--faults", default="all", help=f"comma-separated, from {', '.join(FAULTS)}")
     parser.add_argument("--model", default=None)
     parser.add_argument("--seed", type=int, default=7)
@@ -1084,6 +1176,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                               "problems": {}}
     failed = False
     print(f"starting the production profile (work folder {workdir}) …", flush=True)
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)      # runs the clean-up below
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     stack = ProductionStack(model, workdir).start()
     try:
         if args.only in (None, "scaling"):
@@ -1104,6 +1202,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "p95_ratio_2_vs_1": round(two["latency_ms"]["p95"] / one["latency_ms"]["p95"], 2),
             }
             stack.use_replicas(2)
+        if args.only in (None, "junk"):
+            n = args.junk_conversations
+            print(f"bad input at scale: {n} conversations x {args.turns} turns, alone then under junk …", flush=True)
+            alone = run_load(stack, n, args.turns, seed=args.seed + 5, label="students alone")
+            under, junk = run_under_junk(stack, n, args.turns, seed=args.seed + 6)
+            report["junk"] = {"alone": alone.stats(), "under_junk": under.stats(), "junk": {
+                "requests": junk["requests"], "statuses": junk["statuses"], "5xx_or_trace": junk["bad"][:5]}}
+            a, u = report["junk"]["alone"]["latency_ms"], report["junk"]["under_junk"]["latency_ms"]
+            report["junk"]["p95_ratio_under_junk"] = round(u["p95"] / a["p95"], 2) if a["p95"] else None
+            problems = verify(stack, under) + what_students_saw_is_acceptable(under) + \
+                [f"junk answered {b[0]}: {b[1]}" for b in junk["bad"]]
+            if problems:
+                failed = True
+                report["problems"]["junk"] = problems[:20]
+            print(json.dumps(report["junk"], ensure_ascii=False), flush=True)
         if args.only in (None, "faults"):
             n = args.fault_conversations or args.conversations
             for i, name in enumerate(chosen):
@@ -1149,6 +1262,11 @@ def _summary(report: Dict[str, Any]) -> str:
     if "scaling" in report:
         lines.append(f"scaling: throughput x{report['scaling']['throughput_ratio_2_vs_1']}, "
                      f"p95 x{report['scaling']['p95_ratio_2_vs_1']} (2 replicas vs 1)")
+    if "junk" in report:
+        j = report["junk"]
+        lines.append(f"junk: {j['junk']['requests']} junk requests {j['junk']['statuses']}; students p95 "
+                     f"{j['alone']['latency_ms']['p95']} ms alone, {j['under_junk']['latency_ms']['p95']} ms "
+                     f"under junk (x{j['p95_ratio_under_junk']})")
     for name, r in report.get("faults", {}).items():
         f = r.get("fault", {})
         lines.append(f"fault {name:<14} first success after {f.get('recovery_first_success_s')} s, every "

@@ -179,73 +179,19 @@ def test_telegram_rate_limit_answers_once(prod, fake_tg):
     assert len(prod.tracker_user_texts(sender)) == LIMIT
 
 
-async def _attack(url: str, seconds: float) -> dict:
-    """Junk from another client address (127.0.0.2) for ``seconds``: what came back."""
-    import aiohttp
-
-    connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0), limit=20)
-    statuses: dict = {}
-    bodies = []
-    payloads = [
-        ("rest", b"{not json"),
-        ("rest", b"[1, 2, 3]"),
-        ("rest", json.dumps({"sender": "x", "message": 42}).encode()),
-        ("rest", json.dumps({"sender": "", "message": "你好"}).encode()),
-        ("rest", json.dumps({"sender": "huge", "message": "考" * 40_000}, ensure_ascii=False).encode()),
-        ("rest", json.dumps({"sender": "a" * 500, "message": "你好"}).encode()),
-        ("unknown", None),
-        ("telegram", b'{"update_id": "x"}'),
-        ("telegram-nosecret", json.dumps(text_update(1, "你好")).encode()),
-    ]
-    deadline = time.time() + seconds
-
-    async def one(session, kind, body):
-        headers = {"Content-Type": "application/json"}
-        path = "/webhooks/rest/webhook"
-        if kind == "unknown":
-            body = json.dumps({"sender": uuid.uuid4().hex, "message": "你好"}).encode()
-        elif kind == "telegram":
-            path = "/webhooks/telegram/webhook"
-            headers["X-Telegram-Bot-Api-Secret-Token"] = SECRET
-        elif kind == "telegram-nosecret":
-            path = "/webhooks/telegram/webhook"
-        try:
-            async with session.post(url + path, data=body, headers=headers) as r:
-                text = await r.text()
-                statuses[r.status] = statuses.get(r.status, 0) + 1
-                if r.status >= 500 or "Traceback" in text:
-                    bodies.append((r.status, text[:200]))
-        except aiohttp.ClientError as exc:
-            statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
-
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
-        async def worker(k):
-            i = k
-            while time.time() < deadline:
-                kind, body = payloads[i % len(payloads)]
-                await one(session, kind, body)
-                i += 7
-        await asyncio.gather(*(worker(k) for k in range(8)))
-    return {"statuses": statuses, "bad": bodies}
-
-
 def test_bad_input_burst_is_refused_while_students_go_on(prod):
-    import threading
+    from bench.load_bench import run_under_junk
 
-    outcome = {}
-    attacker = threading.Thread(target=lambda: outcome.update(asyncio.run(_attack(prod.url, 25))))
-    attacker.start()
-    result = run_load(prod, 4, 8, seed=23, label="under attack")
-    attacker.join()
+    result, junk = run_under_junk(prod, 4, 8, seed=23, seconds=40, secret=SECRET)
     assert verify(prod, result) == []
     assert what_students_saw_is_acceptable(result) == []
     stats = result.stats()
     assert not [s for s in stats["attempts_by_status"] if s != "200"], stats["attempts_by_status"]
-    # The junk got clear 4xx answers (or, past the per-address limit, 429), never a 5xx.
-    assert outcome["bad"] == [], outcome
-    codes = {k for k in outcome["statuses"] if isinstance(k, int)}
-    assert codes <= {200, 400, 403, 413, 429}, outcome
-    assert {400, 403, 413} <= codes and 429 in codes, outcome
+    # The junk got clear 4xx answers (past the per-address limit, 429), never a 5xx or a trace.
+    assert junk["bad"] == [], junk
+    codes = set(junk["statuses"])
+    assert codes <= {"200", "400", "403", "413", "429"}, junk
+    assert {"400", "403", "413", "429"} <= codes, junk
 
 
 def test_the_loaded_database_round_trips_through_backup_and_restore(prod, tmp_path):
