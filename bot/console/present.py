@@ -135,7 +135,7 @@ def gate_notes(extra: Any) -> List[Note]:
                         "助手会先问学生是否记入资料" if role == "offered" else ""))
     typed = extra.get("typed_button")
     if typed:
-        out.append(Note("打出按钮文字，按点按钮处理", "ok", f"按钮：{typed}" if isinstance(typed, str) else ""))
+        out.append(Note("输入的是按钮上的文字，按点按钮处理", "ok", f"按钮：{typed}" if isinstance(typed, str) else ""))
     return out
 
 
@@ -289,7 +289,7 @@ def _placement(d: Mapping[str, Any]) -> List[str]:
     places = [p for p in _list(gd.get("places")) if isinstance(p, Mapping)]
     if places:
         lines.append(f"{gd.get('catalogue') or '广东目录'}：" + "；".join(
-            " › ".join(str(x) for x in _list(p.get("path"))) or f"{p.get('name')}（{p.get('code')}）"
+            " / ".join(str(x) for x in _list(p.get("path"))) or f"{p.get('name')}（{p.get('code')}）"
             for p in places))
     elif gd:
         lines.append(f"{gd.get('catalogue') or '广东目录'}：没有找到")
@@ -405,6 +405,62 @@ def _fmt_h(value: Any) -> str:
     return str(int(v)) if v.is_integer() else f"{v:g}"
 
 
+HISTORY_KINDS = {"built": "制定计划", "adjusted": "调整", "checkin": "打卡"}
+
+
+def _when(value: Any) -> str:
+    """A history time (ISO, UTC) in the console's time zone; a plain date as it is."""
+    text = str(value or "")
+    if "T" in text:
+        try:
+            return fmt_time(dt.datetime.fromisoformat(text))
+        except ValueError:
+            return text[:16]
+    return text
+
+
+def plan_events(plan: Mapping[str, Any], history: Any) -> List[Dict[str, Any]]:
+    """Everything that happened to the plan, oldest first.
+
+    The case's history (``StudyPlan.history``: every build, adjustment and check-in, kept
+    across rebuilt plans) is the record; the current plan's own ``adjustments`` and
+    ``progress`` add what the assistant answered (the summary, the check-in message). A
+    plan stored without history shows its own lists."""
+    adjustments = [_mapping(a) for a in _list(plan.get("adjustments"))]
+    progress = [_mapping(p) for p in _list(plan.get("progress"))]
+    events: List[Dict[str, Any]] = []
+    entries = [_mapping(e) for e in _list(history)]
+    if entries:
+        for e in entries:
+            kind = str(e.get("kind") or "")
+            said = e.get("text")
+            text = ""
+            if kind == "adjusted":
+                match = next((a for a in reversed(adjustments) if a.get("text") == said), None)
+                text = (match or {}).get("summary") or "已按学生说的调整"
+            elif kind == "checkin":
+                match = next((p for p in reversed(progress) if p.get("week") == e.get("week")
+                              and _num(p.get("share")) == _num(e.get("share"))), None)
+                share = _num(e.get("share"))
+                text = (match or {}).get("message") or (
+                    f"第{e.get('week')}周完成约{round(share * 100)}%" if share is not None else "")
+            elif kind == "built":
+                text = "按当时的情况生成计划"
+            events.append({"at": _when(e.get("at")), "sort": str(e.get("at") or ""),
+                           "kind": HISTORY_KINDS.get(kind, kind or "记录"), "said": said, "text": text})
+        return events
+    for a in adjustments:
+        events.append({"at": str(a.get("at") or ""), "sort": str(a.get("at") or ""), "kind": "调整",
+                       "said": a.get("text"), "text": a.get("summary") or ""})
+    for p in progress:
+        share = _num(p.get("share"))
+        events.append({"at": str(p.get("at") or ""), "sort": str(p.get("at") or ""), "kind": "打卡", "said": None,
+                       "text": p.get("message") or (f"第{p.get('week')}周完成约{round(share * 100)}%"
+                                                    if share is not None else "")})
+    events.sort(key=lambda e: e["sort"])
+    return events
+
+
 def plan_view(row: Any) -> Optional[Dict[str, Any]]:
     """The stored plan for the page: summary, phases, the full week table, the interview
     phase, warnings, and the adjustments and check-ins in the order they happened."""
@@ -429,25 +485,7 @@ def plan_view(row: Any) -> Optional[Dict[str, Any]]:
             "papers": w.get("mock_papers") or 0, "reduced": bool(w.get("reduced")),
             "tasks": [str(t) for t in _list(w.get("tasks"))],
         })
-    events: List[Dict[str, Any]] = []
-    for a in _list(plan.get("adjustments")):
-        a = _mapping(a)
-        events.append({"at": str(a.get("at") or ""), "kind": "调整", "said": a.get("text"),
-                       "text": a.get("summary") or ""})
-    for p in _list(plan.get("progress")):
-        p = _mapping(p)
-        share = _num(p.get("share"))
-        events.append({"at": str(p.get("at") or ""), "kind": "打卡", "said": None,
-                       "text": p.get("message") or (f"第{p.get('week')}周完成约{round(share * 100)}%" if share is not None else ""),
-                       "week": p.get("week"), "planned": _fmt_h(p.get("planned")), "done": _fmt_h(p.get("done"))})
-    if not events:
-        # Events the case kept beside the plan (their shape is the action's): shown as they are.
-        for e in _list(row.history):
-            e = _mapping(e)
-            events.append({"at": str(e.get("at") or "")[:10], "kind": {"adjust": "调整", "checkin": "打卡"}.get(
-                str(e.get("kind") or e.get("type") or ""), str(e.get("kind") or e.get("type") or "记录")),
-                "said": e.get("text"), "text": e.get("summary") or e.get("message") or ""})
-    events.sort(key=lambda e: e["at"])
+    events = plan_events(plan, row.history)
     hours = _mapping(plan.get("hours"))
     exam = _mapping(plan.get("exam"))
     return {

@@ -141,6 +141,20 @@ def sample_plan(today: Optional[dt.date] = None) -> Dict[str, Any]:
     return plan
 
 
+def sample_plan_history(plan: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The events actions/study_plan.py keeps beside the plan, for sample_plan()'s steps."""
+    checkin = plan["progress"][-1]
+    return [
+        {"kind": "built", "at": "2026-09-01T02:00:00+00:00"},
+        {"kind": "adjusted", "text": "下周出差", "changes": plan["adjustments"][0]["changes"],
+         "at": "2026-09-02T12:30:00+00:00"},
+        {"kind": "checkin", "text": "完成了八成", "week": checkin["week"], "share": checkin["share"],
+         "at": "2026-09-06T13:00:00+00:00"},
+        {"kind": "adjusted", "text": "资料分析还是很差", "changes": plan["adjustments"][-1]["changes"],
+         "at": "2026-09-08T11:00:00+00:00"},
+    ]
+
+
 def add_study_plan(case_id: int, plan: Dict[str, Any], inputs: Optional[Dict[str, Any]] = None,
                    history: Optional[List[Dict[str, Any]]] = None) -> None:
     from bot.db.models import StudyPlan
@@ -211,5 +225,6 @@ def issue_case(**kw: Any) -> int:
                     load_major_check("two_degrees"), minutes_ago=90)
     add_major_check(cid, {"major": "软件工程", "level": "本科", "target": "计算机类",
                           "text": "软件工程能报计算机类岗位吗"}, load_major_check("software"), minutes_ago=10)
-    add_study_plan(cid, sample_plan())
+    plan = sample_plan()
+    add_study_plan(cid, plan, history=sample_plan_history(plan))
     return cid

@@ -80,7 +80,7 @@ def test_transcript_shows_the_gate_the_topic_and_the_sources(app, browser):
     assert "需确认（原判：评价满意度）" in q3
     assert "判为无关" in ood
     assert "判为追问" in follow and "地区：追问的新目标" in follow
-    assert "打出按钮文字，按点按钮处理" in typed
+    assert "输入的是按钮上的文字，按点按钮处理" in typed
     # The answers: topic, every source with its link and date, the stored facts used.
     assert "知识点：专业对口是怎么认定的" in a1 and "用到学生资料：专业" in a1
     assert "知识点：公务员工资怎么构成、大概多少" in a2 and "机构修改版 第2版" in a2 and "未用到学生资料" in a2
@@ -175,11 +175,26 @@ def test_study_plan_section(app, browser):
     assert "常识" in table and "资料" in table and "申论" in table and "模考" in table
     for w in plan["warnings"]:
         assert w["text"] in plan_text
-    # Adjustments and the check-in, newest first, with what the student said.
-    events = text_of(page, "study-plan").split("调整与打卡")[1]
-    assert "调整与打卡 3" in text_of(page, "study-plan")
+    # The plan's record (the case's history), newest first, with what the student said and
+    # what the assistant answered.
+    events = plan_text.split("计划记录（制定、调整、打卡）")[1]
+    assert "计划记录（制定、调整、打卡） 4" in plan_text
+    assert events.index("资料分析还是很差") < events.index("第1周完成约80%") < events.index("下周出差") \
+        < events.index("制定计划")
+    assert "9月7日到9月13日出差" in events and "资料分析的时间加多了" in events
+    assert "2026-09-02 20:30 调整 下周出差" in events                    # local time (Asia/Shanghai)
+
+
+def test_plan_without_history_shows_its_own_adjustments_and_check_ins(app, browser):
+    from tests.console.seed import add_study_plan
+
+    make_user("zhang")
+    cid = make_case()
+    add_study_plan(cid, sample_plan())
+    events = text_of(browser("zhang").get(f"/cases/{cid}").get_data(as_text=True), "study-plan") \
+        .split("计划记录（制定、调整、打卡）")[1]
     assert events.index("资料分析还是很差") < events.index("第1周完成约80%") < events.index("下周出差")
-    assert "9月7日到9月13日出差" in events
+    assert "制定计划" not in events
 
 
 def test_another_agencys_case_is_404_and_counselors_see_the_sections(app, browser):
