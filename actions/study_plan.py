@@ -201,7 +201,9 @@ def show_plan(dispatcher: CollectingDispatcher, tracker: Tracker, plan: Dict[str
               ) -> None:
     """The plan as a narrow table (every channel) and a chart (where images are shown)."""
     text = planner.render_text(plan)
-    dispatcher.utter_message(text=(head + "\n" if head else "") + text,
+    if head:
+        dispatcher.utter_message(text=head)
+    dispatcher.utter_message(text=text, format="table",
                              buttons=[{"title": "这周打卡", "payload": "/plan_checkin"},
                                       {"title": "调整计划", "payload": "/adjust_plan"}])
     if not has_consent(tracker):

@@ -252,7 +252,7 @@ def fill(text: str, values: Mapping[str, Callable[[], str]]) -> str:
 
 # -- personal lines: the answer related to what the case knows ----------------------------------
 
-def _age_note(topic_key: str, profile: Mapping[str, Any]) -> Optional[str]:
+def _age_note(topic_key: str, profile: Mapping[str, Any]) -> Optional[Tuple[str, Tuple[str, ...]]]:
     age = profile.get("age")
     if not isinstance(age, (int, float)):
         return None
@@ -260,7 +260,8 @@ def _age_note(topic_key: str, profile: Mapping[str, Any]) -> Optional[str]:
     if topic_key == "police_posts":
         top = 35 if profile.get("fresh_graduate") and profile.get("education") in ("硕士研究生", "博士研究生") else 30
         verdict = "在这条线以内" if age <= top else "超过了这条线，公安职位大多报不了"
-        return f"按你登记的{age}岁：公安职位常见的年龄线是{top}周岁以下，你{verdict}（以职位表为准）。"
+        return (f"按你登记的{age}岁：公安职位常见的年龄线是{top}周岁以下，你{verdict}（以职位表为准）。",
+                ("age",))
     exam = profile.get("target_exam") or "国考"
     years = knowledge.known_years(exam)
     limits = knowledge.age_limits(exam, years[-1]) if years else None
@@ -270,12 +271,13 @@ def _age_note(topic_key: str, profile: Mapping[str, Any]) -> Optional[str]:
     if profile.get("fresh_graduate") is True and profile.get("education") in ("硕士研究生", "博士研究生") \
             and limits.get("max_fresh_postgrad"):
         top = limits["max_fresh_postgrad"]
+    used = ("age", "target_exam") if profile.get("target_exam") else ("age",)
     if age < limits["min"]:
-        return f"按你登记的{age}岁，还没到{limits['min']}周岁的最低要求。"
+        return f"按你登记的{age}岁，还没到{limits['min']}周岁的最低要求。", used
     if age <= top:
-        return f"按你登记的{age}岁，{limits['year']}年{exam}的年龄条件（{top}周岁以下）你是满足的。"
+        return f"按你登记的{age}岁，{limits['year']}年{exam}的年龄条件（{top}周岁以下）你是满足的。", used
     return (f"按你登记的{age}岁，已经超过{limits['year']}年{exam}{top}周岁的上限，"
-            "可以留意放宽年龄的职位，或者看看别的考试。")
+            "可以留意放宽年龄的职位，或者看看别的考试。"), used
 
 
 def _fresh_note(topic_key: str, profile: Mapping[str, Any]) -> Optional[str]:
@@ -351,7 +353,9 @@ def _exam_note(topic_key: str, profile: Mapping[str, Any]) -> Optional[str]:
     return f"你登记的目标是{exam}，上面先列了它。"
 
 
-PERSONAL: Dict[str, Callable[[str, Mapping[str, Any]], Optional[str]]] = {
+# Each returns the line, or (the line, the profile fields it used); a bare line used the fact
+# it is registered under (FACT_FIELDS says which fields that is).
+PERSONAL: Dict[str, Callable[[str, Mapping[str, Any]], Any]] = {
     "age": _age_note, "fresh_graduate": _fresh_note, "grad_year": _fresh_note, "education": _education_note,
     "major": _major_note, "political_status": _political_note, "experience_years": _experience_note,
     "target_exam": _exam_note,
@@ -367,10 +371,11 @@ def personal_lines(t: Topic, profile: Mapping[str, Any]) -> Tuple[List[str], Lis
             continue
         seen.add(fn)
         line = fn(t.key, profile)
-        if line:
-            lines.append(line)
-            used.extend(FACT_LABELS[f] for f in FACT_FIELDS.get(fact, (fact,))
-                        if profile.get(f) is not None and FACT_LABELS[f] not in used)
+        if not line:
+            continue
+        line, fields = line if isinstance(line, tuple) else (line, FACT_FIELDS.get(fact, (fact,)))
+        lines.append(line)
+        used.extend(FACT_LABELS[f] for f in fields if profile.get(f) is not None and FACT_LABELS[f] not in used)
     return lines, used
 
 

@@ -275,6 +275,8 @@ class CoachTrackerStore(SQLTrackerStore):
                 # A knowledge answer carries its topic and sources (shown to counselors).
                 if (event.metadata or {}).get("knowledge"):
                     extra["knowledge"] = event.metadata["knowledge"]
+                if (event.metadata or {}).get("format"):
+                    extra["format"] = event.metadata["format"]
                 yield {
                     "role": "counselor" if counselor else "bot",
                     "text": event.text or "",

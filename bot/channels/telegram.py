@@ -50,7 +50,7 @@ from sanic.request import Request
 
 from bot.channels import store
 from bot.channels.ratelimit import limiter
-from bot.channels.textsplit import TELEGRAM_LIMIT, split_text
+from bot.channels.textsplit import TELEGRAM_LIMIT, split_text, utf16_len
 from bot.config import settings
 
 logger = logging.getLogger(__name__)
@@ -314,9 +314,13 @@ class TelegramSender:
             text = TEXT_CHOOSE
         if text:
             parts = split_text(text, TELEGRAM_LIMIT)
+            table = message.get("format") == "table"
             for i, part in enumerate(parts):
                 op: Dict[str, Any] = {"op": "text", "text": part.text}
-                if part.entities:
+                if table:
+                    # A table lines up only in a fixed-width font: one `pre` entity over the part.
+                    op["entities"] = [{"type": "pre", "offset": 0, "length": utf16_len(part.text)}]
+                elif part.entities:
                     op["entities"] = part.entities
                 if buttons and i == len(parts) - 1:
                     op["buttons"] = [{"title": str(b["title"])[:64], "payload": str(b["payload"])}

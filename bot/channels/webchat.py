@@ -111,6 +111,9 @@ def bot_message(data: Dict[str, Any], at: Optional[float] = None) -> Optional[Di
     counselor = data.get("counselor") or (data.get("metadata") or {}).get("counselor")
     if counselor:
         out["counselor"] = str(counselor)[:32]
+    # A table (the study plan) is shown in a fixed-width font so that its columns line up.
+    if (data.get("format") or (data.get("metadata") or {}).get("format")) == "table" and out.get("text"):
+        out["format"] = "table"
     if not any(k in out for k in ("text", "buttons", "image", "attachment")):
         return None
     return out

@@ -1277,7 +1277,7 @@ def render_text(plan: Mapping[str, Any], width: int = 36, weeks: int = 6) -> str
     weeks (hours per module; 常 言 数 判 资 = 行测 modules, 申 = 申论, 模 = mock papers),
     the interview and the warnings."""
     width = max(30, int(width))
-    lines: List[str] = ["📅 备考计划"]
+    lines: List[str] = ["【备考计划】"]
     for s in summary_lines(plan):
         lines += _wrap(s, width, "  ")
     shown = list(plan.get("weeks") or [])[: max(0, int(weeks))]

@@ -76,8 +76,20 @@ FORM_INTENTS = {"feedback_form": "give_feedback", "interview_form": "log_candida
 
 
 def in_form(parse_data: Dict[str, Any], active_form: Optional[str]) -> Dict[str, Any]:
-    """Restores the form's own intent that the gate demoted (see FORM_INTENTS)."""
+    """Inside a form: the form's own intent that the gate demoted is restored (see
+    FORM_INTENTS), and a knowledge topic guessed for a message that is not phrased as a
+    question ("常识3 言语4 数量1", "国考") is an answer to the form's question."""
+    from bot.nlu.speech_act import is_question
+
     gate = parse_data.get("gate") or {}
+    intent = (parse_data.get("intent") or {}).get("name")
+    if intent == "faq" and not is_question(parse_data.get("text") or ""):
+        confidence = float((parse_data.get("intent") or {}).get("confidence") or 0.0)
+        parse_data["intent"] = {"name": "inform", "confidence": confidence}
+        ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != "inform"]
+        parse_data["intent_ranking"] = [{"name": "inform", "confidence": confidence}] + ranking
+        parse_data["gate"] = {**gate, "action": "answer_in_form", "was": "faq"}
+        return parse_data
     own = FORM_INTENTS.get(active_form or "")
     if not own or gate.get("demoted") != own:
         return parse_data

@@ -193,3 +193,27 @@ def test_two_questions_in_one_message_get_two_answers(stack):
     topics = [m.get("metadata", {}) for m in reply]
     text = _text(reply)
     assert "10月" in text and ("政审" in text or "考察" in text), text
+
+
+def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(stack):
+    import json
+    import sqlite3
+
+    sender = new_sender("m")
+    stack.say(sender, "你好")
+    stack.say(sender, "/affirm")
+    reply = stack.texts(sender, "本科")
+    assert "专业" in reply                              # the intake asks for the major next
+    reply = stack.texts(sender, "政审会不会查个人征信啊")
+    assert "征信" in reply or "失信" in reply, reply     # the answer ...
+    assert "专业" in reply.split("\n")[-1]              # ... and the form's question again
+    assert "会计学" in stack.texts(sender, "会计学") or stack.case(sender)["profile"]["major"] == "会计学"
+    # The answer's topic and sources are kept with the bot message for the counselor.
+    path = stack.db_url[len("sqlite:///"):]
+    with sqlite3.connect(path) as conn:
+        rows = [json.loads(r[0]) for r in conn.execute(
+            "SELECT m.extra FROM messages m JOIN students s ON s.id = m.student_id "
+            "WHERE s.sender_id = ? AND m.role = 'bot' AND m.extra IS NOT NULL", (sender,))]
+    knowledge = [r["knowledge"] for r in rows if r.get("knowledge")]
+    assert knowledge and knowledge[0]["key"] == "political_review"
+    assert knowledge[0]["sources"] and all(s.get("checked") for s in knowledge[0]["sources"])

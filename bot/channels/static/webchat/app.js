@@ -152,7 +152,7 @@
       content.appendChild(el("div", "who", who));
     }
     if (msg.text) {
-      var bubble = el("div", "bubble");
+      var bubble = el("div", msg.format === "table" ? "bubble table" : "bubble");
       bubble.appendChild(el("span", "sr-only", who + "说："));
       appendText(bubble, msg.text);
       content.appendChild(bubble);
