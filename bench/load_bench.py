@@ -1058,7 +1058,7 @@ def _junk_payloads(secret: str) -> List[Tuple[str, Dict[str, str], Optional[byte
     update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "你好",
                                           "chat": {"id": 1, "type": "private"},
                                           "from": {"id": 1, "is_bot": False, "first_name": "x"}}}
-    return [
+    junk = [
         (rest, {}, b"{not json"),
         (rest, {}, b"[1, 2, 3]"),
         (rest, {}, json.dumps({"sender": "x", "message": 42}).encode()),
@@ -1066,9 +1066,13 @@ def _junk_payloads(secret: str) -> List[Tuple[str, Dict[str, str], Optional[byte
         (rest, {}, json.dumps({"sender": "huge", "message": "考" * 40_000}, ensure_ascii=False).encode()),
         (rest, {}, json.dumps({"sender": "a" * 500, "message": "你好"}).encode()),
         (rest, {}, None),                                     # an unknown sender each time
-        (telegram, {"X-Telegram-Bot-Api-Secret-Token": secret}, b'{"update_id": "x"}'),
-        (telegram, {}, json.dumps(update).encode()),          # without the webhook secret
     ]
+    if secret:  # Telegram is configured on this stack
+        junk += [
+            (telegram, {"X-Telegram-Bot-Api-Secret-Token": secret}, b'{"update_id": "x"}'),
+            (telegram, {}, json.dumps(update).encode()),      # without the webhook secret
+        ]
+    return junk
 
 
 async def junk_burst(url: str, seconds: float, secret: str = "", workers: int = 8) -> Dict[str, Any]:
