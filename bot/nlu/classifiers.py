@@ -234,6 +234,14 @@ class KnowledgeSelector(_LinearComponent):
             ranked = self._rank([doc_of(message)], length)[0]
             if not ranked:
                 continue
+            main = speech_act.main_question(text)
+            if main and main != text:
+                # A long message: a story, then the question. The question decides the topic
+                # when it is clearer on its own than the whole text.
+                own = self._rank([linear.make_doc(main)], length)[0]
+                if own and own[0][1] > ranked[0][1]:
+                    ranked = own + [r for r in ranked if r[0] not in {k for k, _ in own}]
+                    ranked = ranked[:length]
             result = self._result(ranked)
             spans = speech_act.split_questions(text)
             if len(spans) > 1:

@@ -341,3 +341,25 @@ def split_questions(text: str) -> List[Tuple[int, int, str]]:
     if len(spans) <= 1:
         return [(0, len(t), t)]
     return spans
+
+
+MAIN_QUESTION_MIN = 40
+
+
+def main_question(text: str) -> Optional[str]:
+    """The question a long message ends with ("我30岁，在职，孩子一岁……是直接考公务员还是先考
+    事业单位？" → the last clauses that ask), or None for a short message or one without a
+    question. Clauses are kept from the last question back to the one before it, so that
+    "……事业单位能考虑吗" keeps its subject."""
+    t = fold(text or "").strip()
+    if len(t) < MAIN_QUESTION_MIN:
+        return None
+    sentences = [s for s in re.split(r"(?<=[。！？!?；;\n])", t) if s.strip()]
+    asking = [i for i, s in enumerate(sentences) if is_question(s)]
+    if not asking:
+        return None
+    last = asking[-1]
+    picked = sentences[last].strip()
+    if len(picked) < 12 and last > 0:
+        picked = sentences[last - 1].strip() + picked
+    return picked if len(picked) < len(t) else None
