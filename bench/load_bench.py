@@ -1239,6 +1239,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 if name == "rabbitmq":
                     time.sleep(3)
                     stats["broker"] = broker_check(stack, result)
+                    if stats["broker"]["missing_user_messages"]:
+                        problems.append(f"{stats['broker']['missing_user_messages']} user messages never reached "
+                                        "the event broker (not buffered, not counted by the product)")
                 report["faults"][name] = stats
                 if problems:
                     failed = True
