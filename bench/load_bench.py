@@ -1,8 +1,8 @@
 """The production profile under load, with faults (``make bench``, and a short guard in
 ``make test``: tests/production/test_load_guard.py).
 
-    .venv/bin/python -m bench load                  # everything below (about 30 minutes)
-    .venv/bin/python bench/load_bench.py --conversations 100 --turns 20 --faults all
+    .venv/bin/python -m bench load                  # everything below (about 35 minutes)
+    .venv/bin/python bench/load_bench.py --conversations 100 --turns 20 --fault-conversations 30
     .venv/bin/python bench/load_bench.py --only scaling      # 1 replica, then 2
     .venv/bin/python bench/load_bench.py --only faults --faults redis,rabbitmq
 
@@ -1157,8 +1157,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/load_bench.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--turns", type=int, default=20)
-    parser.add_argument("--fault-conversations", type=int, default=None,
-                        help="conversations per fault run (default: --conversations)")
+    parser.add_argument("--fault-conversations", type=int, default=30,
+                        help="conversations per fault run")
     parser.add_argument("--only", choices=("scaling", "junk", "faults"), default=None)
     parser.add_argument("--junk-conversations", type=int, default=20,
                         help="students talking during the junk burst (and alone, as its baseline)")
@@ -1222,7 +1222,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 report["problems"]["junk"] = problems[:20]
             print(json.dumps(report["junk"], ensure_ascii=False), flush=True)
         if args.only in (None, "faults"):
-            n = args.fault_conversations or args.conversations
+            n = args.fault_conversations
             for i, name in enumerate(chosen):
                 print(f"fault {name}: {n} conversations x {args.turns} turns …", flush=True)
                 if name == "rabbitmq":
