@@ -38,7 +38,7 @@ def _module(name: str, *args: str) -> Callable[[], object]:
 
 
 BENCHES: Dict[str, Callable[[], object]] = {
-    "nlu": _module("nlu_bench", "cv", "realtext", "baseline"),
+    "nlu": _module("nlu_bench", "cv", "realtext", "gate-cv", "baseline"),
     "training": _dialogue("training"),
     "latency": _dialogue("latency"),
     "stories": _dialogue("stories"),

@@ -6,6 +6,7 @@
                                             # the same held-out text, trained in this run
     python -m bench.nlu_bench train-cv      # for data work: cross-validation inside the TRAINING
                                             # part of the real questions (never the held-out part)
+    python -m bench.nlu_bench gate-cv       # how the gate's threshold was chosen (training text only)
 
 Held-out text is the part of corpora/ that corpora/split.py keeps back; no model ever trains
 on it. ``realtext`` parses it with the trained model (the whole NLU pipeline, gate included)
@@ -281,12 +282,57 @@ def bench_train_cv(folds: int = 5) -> Dict[str, Any]:
     return data
 
 
-BENCHES = {"realtext": bench_realtext, "cv": bench_cv, "baseline": bench_baseline, "train-cv": bench_train_cv}
+def bench_gate_cv(folds: int = 5, thresholds: Sequence[float] = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6)) -> Dict[str, Any]:
+    """How the in-domain gate's threshold was chosen: k-fold over the TRAINING text only (team
+    examples, training halves of the real questions and of the out-of-domain corpora), the share
+    of out-of-domain text rejected against the share of real questions wrongly rejected, for each
+    threshold (the domain-terms rule of bot/nlu/speech_act.py applied as in the gate)."""
+    import random
+
+    from bot.nlu import linear, speech_act
+    from corpora.split import load
+
+    team = _team_examples()
+    real = {r["text"] for r in load("questions", "train")}
+    data = [(t, "in") for t, i, _ in team if i != "out_of_scope"]
+    data += [(r["text"], "in") for r in load("questions", "train") if r["label"] != "out_of_scope"]
+    data += [(t, "out") for t, i, _ in team if i == "out_of_scope"]
+    data += [(r["text"], "out") for r in load("ood", "train")]
+    random.Random(1).shuffle(data)
+    docs = [linear.make_doc(t) for t, _ in data]
+    counts = {th: [0, 0, 0, 0] for th in thresholds}
+    for f in range(folds):
+        test = [i for i in range(len(data)) if i % folds == f]
+        train = [i for i in range(len(data)) if i % folds != f]
+        vectorizer = linear.TextVectorizer()
+        clf = linear.logistic_regression(2e-5).fit(vectorizer.fit_transform([docs[i] for i in train]),
+                                                  [data[i][1] for i in train])
+        out = list(clf.classes_).index("out")
+        probs = clf.predict_proba(vectorizer.transform([docs[i] for i in test]))[:, out]
+        for th in thresholds:
+            for i, p in zip(test, probs):
+                text, label = data[i]
+                rejected = p >= th and not speech_act.names_the_path(text)
+                if label == "out":
+                    counts[th][0] += rejected
+                    counts[th][1] += 1
+                elif text in real:
+                    counts[th][2] += rejected
+                    counts[th][3] += 1
+    result = {"folds": folds, "thresholds": [
+        {"threshold": th, "ood_rejected": round(a / b, 4), "real_questions_rejected": round(c / d, 4)}
+        for th, (a, b, c, d) in sorted(counts.items())]}
+    _save("nlu_gate_cv", result)
+    return result
+
+
+BENCHES = {"realtext": bench_realtext, "cv": bench_cv, "baseline": bench_baseline, "train-cv": bench_train_cv,
+           "gate-cv": bench_gate_cv}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="NLU benchmarks on real text")
-    parser.add_argument("which", nargs="*", default=["realtext", "cv", "baseline"], choices=list(BENCHES))
+    parser.add_argument("which", nargs="*", default=["realtext", "cv", "gate-cv", "baseline"], choices=list(BENCHES))
     args = parser.parse_args(argv)
     for name in args.which:
         print(f"== {name}", flush=True)

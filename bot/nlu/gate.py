@@ -121,7 +121,8 @@ class DomainGate(_LinearComponent):
         p_ood = self.ood_probability(message) if self.model else 0.0
         info["ood"] = round(p_ood, 4)
         short_talk = intent in CONVERSATIONAL and len(text.strip()) <= SHORT
-        if p_ood >= float(self.component_config["ood_threshold"]) and not short_talk:
+        if p_ood >= float(self.component_config["ood_threshold"]) and not short_talk \
+                and not speech_act.names_the_path(text):
             info["action"] = "out_of_domain"
             self._set_intent(message, OUT_OF_SCOPE, p_ood)
             message.set(ENTITIES, [], add_to_output=True)

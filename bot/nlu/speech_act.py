@@ -43,6 +43,20 @@ def is_polite_request(text: str) -> bool:
     return bool(_POLITE_REQUEST.search(fold(text or "")))
 
 
+# -- the civil-service path, by name ----------------------------------------------------------
+
+# Words that put a message on the civil-service path whatever else it says: a message that
+# names them is about the path (maybe loosely), never out of domain. (The real out-of-domain
+# corpora are filtered to hold none of them, so the gate cannot learn this rule by itself.)
+DOMAIN_TERMS = re.compile(
+    r"公务员|公务猿|考公|公考|国考|省考|联考|申论|行测|选调|遴选|事业单位|事业编|参公|体制内|政审|军队文职|三支一扶|"
+    r"西部计划|大学生村官|公务员局|招录|职位表|报录比|进面|编制内|考编|国家公务|gwy", re.IGNORECASE)
+
+
+def names_the_path(text: str) -> bool:
+    return bool(DOMAIN_TERMS.search(fold(text or "")))
+
+
 # -- explicit requests for actions that start a flow or write to the case ------------------
 
 # An intent in this table may start its flow or write to the case only when the message
