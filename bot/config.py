@@ -32,8 +32,10 @@ DEFAULTS: Dict[str, Any] = {
         "consent_version": "2026-11-v1",
         "retention_days": 365,
         # Messages one sender may send per window (every channel; 0 turns the limit off).
+        # Loose by default (no person types two messages a second for a minute): it stops
+        # floods; an agency may tighten it (30 per 60 s is plenty for students).
         # bot/channels/ratelimit.py; shared by the replicas through Redis (COACH_REDIS_HOST).
-        "rate_limit": {"messages": 30, "window_seconds": 60},
+        "rate_limit": {"messages": 120, "window_seconds": 60},
     },
     # Case database and Rasa tracker store. SQLite under var/ by default.
     "database_url": "sqlite:///var/coach.db",

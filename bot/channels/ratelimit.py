@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 TEXT_RATE_LIMITED = "你发得有点快，我跟不上啦。刚才这条先没处理，请过{seconds}秒左右再发一次。"
 TEXT_TRY_AGAIN = "抱歉，系统刚才有点忙，这条消息没处理好。请稍等几秒，再发一次。"
 
-DEFAULT_MESSAGES = 30
+DEFAULT_MESSAGES = 120
 DEFAULT_WINDOW = 60
 REDIS_RETRY_SECONDS = 5.0
 MEMORY_SENDERS = 100_000

@@ -48,13 +48,13 @@ def _run(coro):
 
 
 def test_the_limit_comes_from_the_agency_settings(monkeypatch):
-    assert configured_limit(load_config({})) == Limit(30, 60.0)          # coach.yml
+    assert configured_limit(load_config({})) == Limit(120, 60.0)         # coach.yml
     env = {"COACH_AGENCY_RATE_LIMIT_MESSAGES": "5", "COACH_AGENCY_RATE_LIMIT_WINDOW_SECONDS": "10"}
     assert configured_limit(load_config(env)) == Limit(5, 10.0)
     assert not configured_limit(load_config({"COACH_AGENCY_RATE_LIMIT_MESSAGES": "0"})).enabled
     # Nonsense falls back to the default instead of switching the limit off.
     bad = load_config({"COACH_AGENCY_RATE_LIMIT_MESSAGES": "lots"})
-    assert configured_limit(bad).messages == 30
+    assert configured_limit(bad).messages == 120
 
 
 def test_a_sender_over_the_limit_is_refused_politely_and_others_are_not(store_url):
