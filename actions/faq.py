@@ -107,15 +107,3 @@ class ActionAnswerQuestion(Action):
         events: List[EventType] = [SlotSet("last_view", {"kind": "faq", "key": answered[-1]})]
         events += offer_pending_facts(dispatcher, tracker)
         return events + intro_if_new(dispatcher, tracker)
-
-
-class ActionFaqExtras(Action):
-    """Kept for models trained before the knowledge base (they answer with ``utter_faq``
-    and then call this action): it only shows the agreement to a new student."""
-
-    def name(self) -> Text:
-        return "action_faq_extras"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
-        return intro_if_new(dispatcher, tracker)
