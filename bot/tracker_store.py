@@ -99,23 +99,36 @@ class CoachTrackerStore(SQLTrackerStore):
     # -- streaming to the event broker (production profile) -------------------------------
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
-        """Publishes the new events, redacted like the stored ones when there is no consent."""
+        """Publishes the events of ``tracker`` not stored yet, redacted like the stored ones
+        when there is no consent. (``save`` does not call this: it publishes exactly what it
+        has just committed.)"""
         if self.event_broker is None:
             return
         from rasa.core.tracker_store import TrackerEventDiffEngine
 
         old_tracker = await self.retrieve(tracker.sender_id)
         consent = tracker.get_slot(privacy.CONSENT_SLOT) == privacy.CONSENT_GIVEN
+        rows = []
         for event in TrackerEventDiffEngine.event_difference(old_tracker, tracker):
             data = event.as_dict()
-            if not consent:
-                data = privacy.redact_event_dict(data)
-            self.event_broker.publish({"sender_id": tracker.sender_id, **data})
+            rows.append(data if consent else privacy.redact_event_dict(data))
+        self._publish(tracker.sender_id, rows)
+
+    def _publish(self, sender_id: str, rows: List[Dict[str, Any]]) -> None:
+        if self.event_broker is None:
+            return
+        for data in rows:
+            try:
+                self.event_broker.publish({"sender_id": sender_id, **data})
+            except Exception as exc:  # the stream is a copy: never fail a saved turn over it
+                logger.error("An event could not be handed to the event broker (%s).", type(exc).__name__)
 
     # -- saving -------------------------------------------------------------------------
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)
+        """Stores the new events (and the transcript) in one transaction, then publishes them
+        to the event broker: a turn whose save fails publishes nothing, so the message sent
+        again is not in the stream twice."""
         events = list(tracker.events)
         consent = tracker.get_slot(privacy.CONSENT_SLOT) == privacy.CONSENT_GIVEN
 
@@ -127,10 +140,12 @@ class CoachTrackerStore(SQLTrackerStore):
             else:
                 new_events = list(self._additional_events(session, tracker))
 
+            stored: List[Dict[str, Any]] = []
             for event in new_events:
                 data = event.as_dict()
                 if not consent:
                     data = privacy.redact_event_dict(data)
+                stored.append(data)
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
@@ -144,6 +159,7 @@ class CoachTrackerStore(SQLTrackerStore):
             if consent and erase_from is None:
                 self._write_transcript(session, tracker, events)
             session.commit()
+        self._publish(tracker.sender_id, stored)
 
     def _erase_index(
         self, session: Session, tracker: DialogueStateTracker, events: List[Event]

@@ -141,3 +141,83 @@ def test_new_session_is_a_new_row_of_the_same_case(any_db, domain):
     case = cases.case_json("s1")
     assert case["sessions"] == 2
     assert [m["text"] for m in case["transcript"]] == ["一", "a", "二", "b"]
+
+
+class RecordingBroker:
+    def __init__(self) -> None:
+        self.published = []
+
+    def publish(self, event, headers=None):
+        self.published.append(event)
+
+
+def test_save_publishes_what_it_stored_once_in_order(any_db, domain):
+    cases.record_consent("b1", True, "v1")
+    store = _store(domain)
+    store.event_broker = RecordingBroker()
+    t0 = time.time()
+    tracker = DialogueStateTracker.from_events("b1", [
+        ActionExecuted("action_listen", timestamp=t0), _user("你好", intent="greet", ts=t0 + 1),
+        SlotSet("consent", "given", timestamp=t0 + 2), BotUttered("欢迎", timestamp=t0 + 3),
+    ], domain.slots)
+    _save(store, tracker)
+    _save(store, tracker)                  # nothing new: nothing published
+    tracker.update(_user("本科", ts=t0 + 4))
+    _save(store, tracker)
+    published = store.event_broker.published
+    assert [e["event"] for e in published] == ["action", "user", "slot", "bot", "user"]
+    assert {e["sender_id"] for e in published} == {"b1"}
+    assert [e.get("text") for e in published if e["event"] == "user"] == ["你好", "本科"]
+    assert [json.loads(json.dumps(e)) for e in published] == [
+        {"sender_id": "b1", **row} for row in _rows("b1")]      # exactly the stored rows
+
+
+def test_without_consent_the_stream_is_redacted_like_the_store(any_db, domain):
+    store = _store(domain)
+    store.event_broker = RecordingBroker()
+    tracker = DialogueStateTracker.from_events("b2", [
+        ActionExecuted("action_listen"), _user("我叫王芳，今年24"), SlotSet("age", 24),
+    ], domain.slots)
+    _save(store, tracker)
+    published = store.event_broker.published
+    stream = json.dumps(published, ensure_ascii=False)
+    assert "王芳" not in stream and REDACTED in stream
+    assert [e.get("value") for e in published if e["event"] == "slot"] != [24]
+    assert [json.loads(json.dumps(e)) for e in published] == [
+        {"sender_id": "b2", **row} for row in _rows("b2")]
+
+
+def test_a_save_that_fails_publishes_nothing(any_db, domain, monkeypatch):
+    """The turn fails and the student sends the message again: had the events been published
+    before the commit, the stream would hold them twice."""
+    cases.record_consent("b3", True, "v1")
+    store = _store(domain)
+    store.event_broker = RecordingBroker()
+    tracker = DialogueStateTracker.from_events("b3", [
+        ActionExecuted("action_listen"), _user("你好"), SlotSet("consent", "given"), BotUttered("欢迎"),
+    ], domain.slots)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(store, "_write_transcript", broken)
+    with pytest.raises(RuntimeError):
+        _save(store, tracker)
+    assert store.event_broker.published == [] and _rows("b3") == []
+    monkeypatch.undo()
+    _save(store, tracker)
+    assert len(store.event_broker.published) == 4 and len(_rows("b3")) == 4
+
+
+def test_a_broker_that_raises_does_not_fail_a_saved_turn(any_db, domain, caplog):
+    store = _store(domain)
+
+    class Broken:
+        def publish(self, event, headers=None):
+            raise TypeError("cannot serialise")
+
+    store.event_broker = Broken()
+    tracker = DialogueStateTracker.from_events("b4", [ActionExecuted("action_listen"), _user("你好")],
+                                               domain.slots)
+    _save(store, tracker)
+    assert len(_rows("b4")) == 2 and "TypeError" in caplog.text
