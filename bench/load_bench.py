@@ -450,6 +450,17 @@ class ProductionStack:
             drain_queue(self.queue, delete=True)
         except Exception:
             pass
+        try:
+            import redis
+
+            from bot.channels.ratelimit import redis_url_from_env
+            from bot.rasa_patches import counts_key
+
+            url = redis_url_from_env(self.env) if self.env else ""
+            if url:
+                redis.Redis.from_url(url, socket_timeout=2).delete(counts_key([self.queue]))
+        except Exception:
+            pass
 
     # -- HAProxy runtime API ---------------------------------------------------------------
 
@@ -1021,6 +1032,39 @@ def broker_check(stack: ProductionStack, result: RunResult) -> Dict[str, Any]:
             "conversations_reordered": reordered}
 
 
+def broker_counts(stack: ProductionStack) -> Optional[Dict[str, int]]:
+    """What the replicas' event-broker outboxes counted (bot/rasa_patches.py, 5.): outages,
+    events published after waiting, dropped, waiting now."""
+    from bot.channels.ratelimit import redis_url_from_env
+    from bot.rasa_patches import event_broker_counts
+
+    return event_broker_counts([stack.queue], redis_url_from_env(stack.env))
+
+
+def wait_for_outboxes(stack: ProductionStack, timeout: float = 60) -> Optional[Dict[str, int]]:
+    """Until no replica holds events for the broker (they publish them once reconnected)."""
+    deadline = time.time() + timeout
+    counts = broker_counts(stack)
+    while counts is not None and counts["pending"] > 0 and time.time() < deadline:
+        time.sleep(1)
+        counts = broker_counts(stack)
+    time.sleep(1)       # the last confirmed batch reaches the queue
+    return broker_counts(stack)
+
+
+def broker_problems(check: Dict[str, Any], before: Optional[Dict[str, int]],
+                    after: Optional[Dict[str, int]]) -> List[str]:
+    """Events the broker never got that the replicas did not count either (the issue: buffered,
+    or the gap logged and counted)."""
+    counted = 0
+    if before is not None and after is not None:
+        counted = (after["dropped"] - before["dropped"]) + after["pending"]
+    if check["missing_user_messages"] and not counted:
+        return [f"{check['missing_user_messages']} user messages never reached the event broker and the "
+                "replicas counted no gap"]
+    return []
+
+
 # -- faults ------------------------------------------------------------------------------------
 
 
@@ -1227,6 +1271,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f"fault {name}: {n} conversations x {args.turns} turns …", flush=True)
                 if name == "rabbitmq":
                     stack.queued_events()   # start from an empty queue
+                    counts_before = broker_counts(stack)
                 result = run_load(stack, n, args.turns, seed=args.seed + 10 + i, fault=fault(stack, name),
                                   label=f"fault_{name}")
                 ensure_services()
@@ -1237,11 +1282,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                 stats = result.stats()
                 problems = verify(stack, result) + what_students_saw_is_acceptable(result)
                 if name == "rabbitmq":
-                    time.sleep(3)
+                    counts_after = wait_for_outboxes(stack)
                     stats["broker"] = broker_check(stack, result)
-                    if stats["broker"]["missing_user_messages"]:
-                        problems.append(f"{stats['broker']['missing_user_messages']} user messages never reached "
-                                        "the event broker (not buffered, not counted by the product)")
+                    if counts_before is not None and counts_after is not None:
+                        stats["broker"]["counted_by_replicas"] = {
+                            k: counts_after[k] - (counts_before[k] if k != "pending" else 0) for k in counts_after}
+                    problems += broker_problems(stats["broker"], counts_before, counts_after)
                 report["faults"][name] = stats
                 if problems:
                     failed = True
@@ -1278,6 +1324,10 @@ def _summary(report: Dict[str, Any]) -> str:
         f = r.get("fault", {})
         lines.append(f"fault {name:<14} first success after {f.get('recovery_first_success_s')} s, every "
                      f"conversation after {f.get('recovery_all_conversations_s')} s; saw {f.get('what_students_saw')}")
+        if "broker" in r:
+            b = r["broker"]
+            lines.append(f"      broker: {b['missing_user_messages']} user messages missing, "
+                         f"{b['duplicated_user_messages']} twice; replicas counted {b.get('counted_by_replicas')}")
     for label, problems in report.get("problems", {}).items():
         lines.append(f"PROBLEMS in {label}: {len(problems)} (first: {problems[0]})")
     return "\n".join(lines)

@@ -13,6 +13,9 @@ from ``make bench``). It checks that
 * a burst of malformed bodies, huge texts and unknown senders gets 4xx answers (never 5xx or a
   stack trace) while real students go on;
 * the loaded case database round-trips through ``coach backup`` / ``coach restore``.
+
+The stack is tests/production/conftest.py's (shared with test_faults.py: PostgreSQL restarted,
+action servers killed, RabbitMQ stopped).
 """
 
 from __future__ import annotations
@@ -31,49 +34,16 @@ import pytest
 import requests
 
 from bench.load_bench import (
-    ProductionStack,
     fault,
     run_load,
     verify,
     what_students_saw_is_acceptable,
 )
-from tests.channels.fake_telegram import FakeBotAPI, text_update
+from tests.channels.fake_telegram import text_update
 from tests.conftest import ROOT
+from tests.production.conftest import LIMIT, SECRET, TOKEN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-
-TOKEN = "7000000002:AAH-fake-token-for-production_0123456789"
-SECRET = "production-webhook-secret_0123"
-LIMIT = 12                      # messages per sender per minute on this stack
-PER_ADDRESS = 150               # requests per 10 s from one client address (HAProxy)
-
-
-@pytest.fixture(scope="module")
-def fake_tg():
-    api = FakeBotAPI(TOKEN).start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture(scope="module")
-def prod(model, fake_tg, tmp_path_factory):
-    if not os.path.exists(model):
-        pytest.skip(f"no trained model at {model}")
-    stack = ProductionStack(model, tmp_path_factory.mktemp("production"), max_requests_per_10s=PER_ADDRESS, env={
-        "COACH_AGENCY_RATE_LIMIT_MESSAGES": str(LIMIT),
-        "COACH_AGENCY_RATE_LIMIT_WINDOW_SECONDS": "60",
-        "COACH_TELEGRAM_TOKEN": TOKEN,
-        "COACH_TELEGRAM_BASE_URL": fake_tg.base_url,
-        "COACH_TELEGRAM_SECRET_TOKEN": SECRET,
-        "COACH_TELEGRAM_SENDER_KEY": "production-tests-sender-key",
-        "COACH_TELEGRAM_WEBHOOK_URL": "https://coach.example.org/webhooks/telegram/webhook",
-    })
-    stack.start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
-
 
 def test_everything_runs_behind_the_balancer(prod):
     states = prod.server_states()
