@@ -59,6 +59,15 @@ tests/production/test_faults.py.
    student wrote (``text``, ``rasa_event``, ``parse_data_text``... the keys Rasa's own
    anonymizer knows) in every Rasa log event, among them the REST channel's
    ``rest.message.received.timeout``/``failure`` lines; the broker no longer logs events.
+
+7. **A request whose lock ticket expired while it waited stops waiting.** Rasa's lock store
+   (``LockStore._acquire_lock``) waits until the conversation's "now serving" ticket is its
+   own, looking every second. When the ticket ahead of it expires (its request runs longer
+   than the ticket lifetime, or its replica was killed) less than a second before its own,
+   both have expired by the next look: its ticket is gone, "now serving" never equals it, and
+   the request spins until a later message of the same student deletes the lock; the student's
+   request hangs meanwhile. Here a waiting request whose ticket is gone fails with Rasa's
+   ``LockError`` (the channels ask for the message again). Tested with Rasa's own lock store.
 """
 
 from __future__ import annotations
@@ -75,6 +84,7 @@ from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Sequen
 logger = logging.getLogger(__name__)
 
 _applied = False
+_rasa_originals: Dict[str, Any] = {}     # Rasa's own functions, where a test shows the difference
 
 
 def apply() -> None:
@@ -87,6 +97,7 @@ def apply() -> None:
     _patch_failed_actions()
     _patch_event_broker()
     _patch_log_redaction()
+    _patch_lock_waiting()
     _applied = True
 
 
@@ -611,3 +622,31 @@ def _patch_log_redaction() -> None:
     processor_logger = logging.getLogger("rasa.core.processor")
     if not any(isinstance(f, _ConvertedActionErrorFilter) for f in processor_logger.filters):
         processor_logger.addFilter(_ConvertedActionErrorFilter())
+
+
+# -- 7. a waiting request whose ticket expired stops waiting ---------------------------------------
+
+
+def _patch_lock_waiting() -> None:
+    from rasa.core.lock_store import LockError, LockStore
+
+    _rasa_originals["LockStore._acquire_lock"] = LockStore._acquire_lock
+
+    async def _acquire_lock(self: LockStore, conversation_id: Text, ticket: int,
+                            wait_time_in_seconds: float) -> Any:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            if lock._ticket_for_ticket_number(ticket) is None:
+                # Our ticket expired while we waited: "now serving" will never be it.
+                logger.warning("A message waited for its conversation longer than its lock ticket lives; "
+                               "it is not processed (the student is asked to send it again).")
+                break
+            await asyncio.sleep(wait_time_in_seconds)
+            self.update_lock(conversation_id)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    LockStore._acquire_lock = _acquire_lock  # type: ignore[assignment]

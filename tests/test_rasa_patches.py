@@ -39,12 +39,14 @@ SECRET = "我叫李雷，身份证号码是110101200001011234"     # what must n
 
 def test_importing_the_tracker_store_applies_the_patches():
     from rasa.core.brokers.pika import PikaEventBroker
+    from rasa.core.lock_store import LockStore
     from rasa.core.processor import MessageProcessor
 
     for fn in (RemoteAction._validate_action_result, RemoteAction.run, MessageProcessor._run_action,
-               MessageProcessor.run_action_extract_slots, FailSafeTrackerStore.save,
-               FailSafeTrackerStore.retrieve, FailSafeTrackerStore.retrieve_full_tracker,
-               PikaEventBroker.publish, PikaEventBroker.close):
+               MessageProcessor.run_action_extract_slots, MessageProcessor.parse_message,
+               FailSafeTrackerStore.save, FailSafeTrackerStore.retrieve,
+               FailSafeTrackerStore.retrieve_full_tracker, PikaEventBroker.publish, PikaEventBroker.close,
+               LockStore._acquire_lock):
         assert fn.__module__ == rasa_patches.__name__, fn
 
 
@@ -603,3 +605,61 @@ def test_redact_log_event_leaves_empty_values_and_other_keys():
     event = {"event": "x", "text": "", "message": None, "intent": "greet", "user_text": "你好"}
     assert rasa_patches.redact_log_event(None, "info", dict(event)) == {
         "event": "x", "text": "", "message": None, "intent": "greet", "user_text": rasa_patches.LOG_REDACTED}
+
+
+# -- 7. a waiting request whose lock ticket expired ---------------------------------------------------
+
+
+def _expired_while_waiting(acquire) -> str:
+    """The request ahead (ticket 1) never finishes (its replica was killed); ours (ticket 2) was
+    issued a moment later with the same lifetime. Between two of our looks both tickets
+    expire. What happens to our request within 3 s?"""
+    from rasa.core.lock_store import InMemoryLockStore as Store
+    from rasa.core.lock_store import LockError
+
+    async def scenario() -> str:
+        store = Store()
+        store.issue_ticket("c", lock_lifetime=1.0)              # the killed replica's request
+        await asyncio.sleep(0.05)
+        ours = store.issue_ticket("c", lock_lifetime=1.0)
+        try:
+            await asyncio.wait_for(acquire(store, "c", ours, 0.4), 3.0)
+            return "acquired"
+        except LockError:
+            return "LockError"
+        except asyncio.TimeoutError:
+            return "still waiting"
+
+    return asyncio.run(scenario())
+
+
+def test_a_request_whose_ticket_expired_while_waiting_stops_waiting(caplog):
+    from rasa.core.lock_store import LockStore
+
+    # Rasa's own loop never ends (until a later message of the student deletes the lock).
+    assert _expired_while_waiting(rasa_patches._rasa_originals["LockStore._acquire_lock"]) == "still waiting"
+    with caplog.at_level(logging.WARNING):
+        assert _expired_while_waiting(LockStore._acquire_lock) == "LockError"
+    assert "longer than its lock ticket lives" in caplog.text
+
+
+def test_the_lock_still_serves_tickets_in_order():
+    from rasa.core.lock_store import InMemoryLockStore
+
+    async def scenario() -> List[str]:
+        store = InMemoryLockStore()
+        order: List[str] = []
+
+        async def turn(name: str, hold: float) -> None:
+            async with store.lock("c", lock_lifetime=5, wait_time_in_seconds=0.02):
+                order.append(f"{name} in")
+                await asyncio.sleep(hold)
+                order.append(f"{name} out")
+
+        first = asyncio.create_task(turn("a", 0.2))
+        await asyncio.sleep(0.01)
+        second = asyncio.create_task(turn("b", 0.0))
+        await asyncio.gather(first, second)
+        return order
+
+    assert asyncio.run(scenario()) == ["a in", "a out", "b in", "b out"]
