@@ -40,9 +40,11 @@ tests/production/test_faults.py.
    retried only from the connection's reconnect callback, where those failing again stayed for
    good: in the load benchmark 158-171 of 600 user messages of a RabbitMQ restart never reached
    the broker, and each failure was logged with the event, i.e. the student's words. Here each
-   broker publishes through an :class:`EventOutbox`: one queue, in order, published one by one
-   with RabbitMQ's confirmation; while RabbitMQ is down the head is retried every
-   ``OUTBOX_RETRY_SECONDS`` and the events wait, then go out in order when it is back.
+   broker publishes through an :class:`EventOutbox`: one queue, in order, published in batches
+   with RabbitMQ's confirmation (without holding the channel until each frame is written: under
+   load, a busy event loop could not keep up otherwise); while RabbitMQ is down the head is
+   retried every ``OUTBOX_RETRY_SECONDS`` and the events wait, then go out in order when it is
+   back.
    The outbox is **in memory and bounded** (``COACH_EVENT_BROKER_BUFFER`` events per Rasa
    process, default 10 000, a few minutes of a busy deployment's events): every event is already
    stored durably by the tracker store (PostgreSQL), the broker's stream is a copy for
@@ -52,8 +54,11 @@ tests/production/test_faults.py.
    (one line when an outage starts, one when it ends) and, when ``COACH_REDIS_HOST`` is set,
    added to the Redis hash ``coach:event_broker:<queue>`` (the rate limit's database), read by
    :func:`event_broker_counts`: ``outages``, ``republished`` (published after waiting),
-   ``dropped``, ``pending`` (waiting right now in the replicas). Delivery is at least once: an
-   event whose confirmation was lost as the connection broke may arrive twice.
+   ``dropped``, ``pending`` (waiting right now, summed over the replicas; each replica writes its
+   own number, so it is right again after a Redis restart). Delivery is at least once: an event
+   whose confirmation was lost as the connection broke may arrive twice. Each replica keeps its
+   own order; a conversation's turns alternate between replicas, so a consumer orders a
+   conversation's events by their timestamps.
 
 6. **No message text in logs.** A structlog processor blanks the values that carry what a
    student wrote (``text``, ``rasa_event``, ``parse_data_text``... the keys Rasa's own
@@ -276,7 +281,7 @@ def _patch_failed_actions() -> None:
 
 OUTBOX_CAPACITY = 10_000
 OUTBOX_RETRY_SECONDS = 2.0
-OUTBOX_PUBLISH_TIMEOUT = 10.0
+OUTBOX_PUBLISH_TIMEOUT = 60.0    # a safety net: a broken connection fails the publish by itself
 OUTBOX_BATCH = 100
 OUTBOX_CLOSE_SECONDS = 5.0
 OUTBOX_REPORT_SECONDS = 60.0
@@ -299,28 +304,39 @@ def counts_key(queues: Sequence[str]) -> str:
 
 
 class RedisCounts:
-    """The outbox's counts added to a Redis hash shared by the replicas (best effort: when
-    Redis is unreachable the deltas wait for the next flush)."""
+    """The outbox's counts in a Redis hash shared by the replicas: counters added
+    (``outages``, ``republished``, ``dropped``) and, per process, the events waiting now
+    (``pending:<host>:<pid>``). Best effort: when Redis cannot be reached the counts wait for
+    the next flush."""
 
-    def __init__(self, url: str, key: str) -> None:
+    def __init__(self, url: str, key: str, replica: Optional[str] = None) -> None:
+        import socket
+
         self.url = url
         self.key = key
+        self.replica = replica or f"{socket.gethostname()}:{os.getpid()}"
         self._client: Any = None
 
-    async def add(self, deltas: Dict[str, int]) -> None:
+    async def add(self, deltas: Dict[str, int], pending: Optional[int] = None) -> None:
         if self._client is None:
             import redis.asyncio as aioredis
 
             self._client = aioredis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
-        pipe = self._client.pipeline(transaction=False)
+        pipe = self._client.pipeline(transaction=True)
         for name, delta in deltas.items():
             pipe.hincrby(self.key, name, delta)
+        if pending is not None:
+            if pending:
+                pipe.hset(self.key, f"pending:{self.replica}", pending)
+            else:
+                pipe.hdel(self.key, f"pending:{self.replica}")
         await pipe.execute()
 
     async def close(self) -> None:
-        if self._client is not None:
+        client, self._client = self._client, None
+        if client is not None:
             try:
-                await self._client.close()
+                await client.close()
             except Exception:
                 pass
 
@@ -342,7 +358,11 @@ def event_broker_counts(queues: Sequence[str], redis_url: Optional[str] = None) 
         client.close()
     counts = {name: 0 for name in COUNT_FIELDS}
     for name, value in raw.items():
-        counts[name.decode() if isinstance(name, bytes) else name] = int(value)
+        name = name.decode() if isinstance(name, bytes) else name
+        if name.startswith("pending:"):
+            counts["pending"] += int(value)
+        elif name in counts:
+            counts[name] = int(value)
     return counts
 
 
@@ -410,35 +430,41 @@ class EventOutbox:
     # -- publishing ---------------------------------------------------------------------------
 
     async def _pump(self) -> None:
-        while self.pending:
-            # Up to ``batch`` messages at once: aio-pika writes them in call order, and one round
-            # trip confirms them all (one by one, the loop of a busy Rasa fell behind).
-            batch = list(itertools.islice(self.pending, 0, self.batch))
-            try:
-                results = await asyncio.wait_for(
-                    asyncio.gather(*(self._send(m) for m in batch), return_exceptions=True), self.timeout)
-            except asyncio.TimeoutError as exc:
-                results = [exc] * len(batch)
-            confirmed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), len(batch))
-            for _ in range(confirmed):   # the ones after a failure go again (at least once)
-                self.pending.popleft()
-            self.published += confirmed
+        while True:
+            while self.pending:
+                # Up to ``batch`` messages at once: they are written in call order and one round
+                # trip confirms them (one by one, a busy Rasa's event loop fell behind).
+                batch = list(itertools.islice(self.pending, 0, self.batch))
+                try:
+                    results = await asyncio.wait_for(
+                        asyncio.gather(*(self._send(m) for m in batch), return_exceptions=True), self.timeout)
+                except asyncio.TimeoutError as exc:
+                    results = [exc] * len(batch)
+                confirmed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)),
+                                 len(batch))
+                for _ in range(confirmed):   # the ones after a failure go again (at least once)
+                    self.pending.popleft()
+                self.published += confirmed
+                if self.down_since is not None:
+                    self.republished += confirmed
+                    self._outage_republished += confirmed
+                    self._deltas["republished"] += confirmed
+                if confirmed < len(batch):
+                    self._down(results[confirmed])
+                    await self.flush_counts()
+                    await asyncio.sleep(self.retry_seconds)
             if self.down_since is not None:
-                self.republished += confirmed
-                self._outage_republished += confirmed
-                self._deltas["republished"] += confirmed
-            if confirmed < len(batch):
-                self._down(results[confirmed])
-                await self.flush_counts()
-                await asyncio.sleep(self.retry_seconds)
-        if self.down_since is not None:
-            self._back()
-        elif self._outage_dropped:      # full without a failed publish (a slow broker)
-            logger.error("Event broker outbox drained; %d events were dropped while it was full.",
-                         self._outage_dropped)
-            self._outage_dropped = 0
-            self._full_logged = False
-        await self.flush_counts()
+                self._back()
+            elif self._outage_dropped:      # full without a failed publish (a slow broker)
+                logger.error("Event broker outbox drained; %d events were dropped while it was full.",
+                             self._outage_dropped)
+                self._outage_dropped = 0
+                self._full_logged = False
+            await self.flush_counts()
+            if not self.pending:
+                # No await between this check and the end of the task: an event put from now on
+                # finds the task done and starts a new one.
+                return
 
     def _down(self, exc: BaseException) -> None:
         now = self._clock()
@@ -466,22 +492,22 @@ class EventOutbox:
         self._full_logged = False
 
     async def flush_counts(self) -> None:
-        """Adds what changed since the last flush to the shared counts."""
-        waiting = len(self.pending) if self.down_since is not None else 0
-        if waiting != self._reported_pending:
-            self._deltas["pending"] += waiting - self._reported_pending
-            self._reported_pending = waiting
+        """Adds what changed since the last flush to the shared counts, and sets this
+        process's number of waiting events (an absolute value: right again after a Redis
+        restart)."""
         if self.counts is None:
             self._deltas.clear()
             return
+        waiting = len(self.pending) if self.down_since is not None else 0
         deltas = {k: v for k, v in self._deltas.items() if v}
-        if not deltas:
+        if not deltas and waiting == self._reported_pending:
             return
         try:
-            await self.counts.add(deltas)
-        except Exception as exc:   # Redis down as well: the deltas wait for the next flush
+            await self.counts.add(deltas, waiting)
+        except Exception as exc:   # Redis down as well: the counts wait for the next flush
             logger.debug("Event broker counts not written (%s).", type(exc).__name__)
             return
+        self._reported_pending = waiting
         for k, v in deltas.items():
             self._deltas[k] -= v
 
@@ -523,9 +549,14 @@ def _patch_event_broker() -> None:
             url = redis_url_from_env()
 
             async def send(message: Any) -> None:
-                if self._exchange is None:
+                exchange = self._exchange
+                if exchange is None:
                     raise ConnectionError("not connected to the event broker")
-                await self._exchange.publish(message, "")
+                # aio-pika's Exchange.publish, without holding the channel until the frame is
+                # written (wait=False): the broker's confirmation is still awaited.
+                await exchange.channel.basic_publish(
+                    message.body, exchange=exchange.name, routing_key="", properties=message.properties,
+                    mandatory=True, wait=False)
 
             box = EventOutbox(send, outbox_capacity(), RedisCounts(url, counts_key(self.queues)) if url else None,
                               loop=self._loop)
