@@ -120,10 +120,14 @@ def fmt_ratio(ratio: Optional[float]) -> str:
     return f"{ratio:.0f}:1" if ratio >= 10 else f"{ratio:.1f}:1"
 
 
-def post_line(i: int, row: Dict[str, Any]) -> str:
+def post_summary(row: Dict[str, Any]) -> str:
     where = row.get("unit") or row.get("organ") or ""
     ratio = f" · 竞争比{fmt_ratio(row.get('ratio'))}" if row.get("ratio") is not None else ""
-    return f"{i}. {row['code']} {where} · {row.get('name') or ''} · 招{row.get('openings') or '?'}人{ratio}"
+    return f"{row['code']} {where} · {row.get('name') or ''} · 招{row.get('openings') or '?'}人{ratio}"
+
+
+def post_line(i: int, row: Dict[str, Any]) -> str:
+    return f"{i}. {post_summary(row)}"
 
 
 def reason_counts(ev: Any, verdict_code: int, single_only: bool) -> Counter:

@@ -237,19 +237,22 @@ class ActionConfirmProfileUpdate(Action):
                     changed = True
         if added:
             say(dispatcher, "recorded", items="；".join(added))
-        elif not changed and not _had_profile_entities(tracker):
+        offer = offer_pending_facts(dispatcher, tracker)
+        if any(e.get("name") == "awaiting" and e.get("value") == "facts_confirmation" for e in offer):
+            return offer   # a bare fact out of the blue: confirmed with one tap first
+        if not added and not changed and not _had_profile_entities(tracker):
             say(dispatcher, "nothing_recognised")
         missing = [s for s in INTAKE_SLOTS if tracker.get_slot(s) is None]
         if missing:
             which = "、".join(SLOT_LABELS[s] for s in missing[:3]) + ("等" if len(missing) > 3 else "")
             say(dispatcher, "intake_missing", count=len(missing), which=which)
-        return []
+        return offer
 
 
 def _had_profile_entities(tracker: Tracker) -> bool:
     """The message named a fact (the validator has answered about it, e.g. with an error)."""
     wanted = set(SLOT_ENTITY.values())
-    return any(e.get("entity") in wanted for e in (tracker.latest_message.get("entities") or []))
+    return any(e.get("entity") in wanted and not e.get("role") for e in (tracker.latest_message.get("entities") or []))
 
 
 class ActionIntakeDone(Action):

@@ -100,7 +100,7 @@ INTENT_LABELS = {
 }
 # Below these, a guess is not worth offering.
 OFFER_INTENT = 0.15
-OFFER_TOPIC = 0.2
+OFFER_TOPIC = 0.1
 
 
 def clarify_choices(tracker: Tracker) -> List[Dict[str, str]]:

@@ -20,7 +20,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import case_profile, has_consent, register_ask_actions, say
-from actions.eligibility import fmt_ratio, post_line, post_the_student_means, ranked_posts
+from actions.eligibility import fmt_ratio, post_summary, post_the_student_means, ranked_posts
 from actions.forms import FreeTextFormValidation
 from bot import cases, media, normalize
 from bot.coaching.questions import questions_for_post
@@ -211,11 +211,11 @@ def _add(dispatcher: CollectingDispatcher, tracker: Tracker, post: Dict[str, Any
         except api.PositionsError:
             nxt = []
         if nxt:
+            # Not numbered: "第2个" keeps meaning the list the student picked from.
             text += "按适合你的程度，接下来可以看看：\n" + "\n".join(
-                post_line(i + 1, r) + (f"\n   理由：{r['why']}" if r.get("why") else "") for i, r in enumerate(nxt))
+                "· " + post_summary(r) + (f"\n   理由：{r['why']}" if r.get("why") else "") for r in nxt)
         dispatcher.utter_message(text=text, buttons=[
             {"title": f"加入{r['code']}", "payload": f'/shortlist_post{{"post_code":"{r["code"]}"}}'} for r in nxt])
-        events.append(SlotSet("last_list", [r["code"] for r in nxt]))
     else:
         dispatcher.utter_message(text="备选已经够5个了，可以说“比较竞争比”看看风险。",
                                  buttons=[{"title": "比较竞争比", "payload": "/compare_ratios"}])

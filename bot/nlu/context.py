@@ -135,8 +135,34 @@ def about_the_plan(parse_data: Dict[str, Any], last_view: Optional[Dict[str, Any
     return parse_data
 
 
+_PROFILE = ("age", "education", "major", "political_status", "grad_year", "experience_years", "location", "exam")
+
+
+def bare_facts_outside_a_form(parse_data: Dict[str, Any]) -> Dict[str, Any]:
+    """Out of a form, a fact given without saying it is the student's own ("法学", "27岁") is
+    not written at once: it is offered with one tap (role ``offered``). Inside a form the same
+    words answer the form's question; "我是法学的" / "不对，我是硕士" are recorded as said."""
+    from bot.nlu.speech_act import _FIRST_PERSON, OFFERED
+
+    if (parse_data.get("intent") or {}).get("name") != "inform":
+        return parse_data
+    text = parse_data.get("text") or ""
+    if text.startswith("/") or _FIRST_PERSON.search(text):
+        return parse_data
+    entities = parse_data.get("entities") or []
+    changed = False
+    for e in entities:
+        if e.get("entity") in _PROFILE and not e.get("role"):
+            e["role"] = OFFERED
+            changed = True
+    if changed:
+        parse_data["gate"] = {**(parse_data.get("gate") or {}), "action": "offer_bare_facts"}
+    return parse_data
+
+
 def in_context(parse_data: Dict[str, Any], tracker: Any) -> Dict[str, Any]:
     """All context rules, in order (``tracker``: Rasa's DialogueStateTracker)."""
     if tracker.active_loop_name:
         return in_form(parse_data, tracker.active_loop_name)
-    return about_the_plan(parse_data, tracker.get_slot("last_view"))
+    parse_data = about_the_plan(parse_data, tracker.get_slot("last_view"))
+    return bare_facts_outside_a_form(parse_data)

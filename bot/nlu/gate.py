@@ -68,8 +68,10 @@ class DomainGate(_LinearComponent):
             "balanced": True,
             "random_seed": 1,
             "ood_threshold": 0.5,
-            # A demoted request becomes the knowledge answer above this selector confidence.
+            # A demoted request becomes the knowledge answer above this selector confidence
+            # (when phrased as a question; above faq_sure whatever the wording).
             "faq_threshold": 0.35,
+            "faq_sure": 0.5,
             "ood_corpora": ["corpora/ood"],
             "question_corpora": ["corpora/questions"],
         }
@@ -144,7 +146,9 @@ class DomainGate(_LinearComponent):
         if not act.keep:
             info["demoted"] = intent
             info["reason"] = act.reason
-            if faq_key and faq_confidence >= float(self.component_config["faq_threshold"]) and (question or not act.ask):
+            sure = faq_confidence >= float(self.component_config["faq_sure"])
+            if faq_key and faq_confidence >= float(self.component_config["faq_threshold"]) \
+                    and (question or not act.ask or sure):
                 info["action"] = "answer_question"
                 intent = RETRIEVAL_INTENT
                 self._set_intent(message, intent, faq_confidence)

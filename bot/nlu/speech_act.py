@@ -25,7 +25,9 @@ from bot.textnorm import fold
 _QUESTION = re.compile(
     r"[?？]|吗|呢|什么|怎么|怎样|咋|啥|如何|哪|几[个年岁次天月分种门类级]|多少|多久|多长|多大|多高|是否|能否|"
     r"能不能|可不可以|可以不|会不会|有没有|是不是|要不要|该不该|行不行|好不好|算不算|够不够|难不难|"
-    r"值不值|有必要|来得及|为何|为什么|为啥|请问|求问|想问|问一下|问下|咨询一下|难吗|能报|能考|可以报|可以考")
+    r"值不值|有必要|来得及|为何|为什么|为啥|请问|求问|想问|问一下|问下|咨询一下|难吗|能报|能考|可以报|可以考|"
+    # "严不严", "认不认", "多不多": the A-not-A question; "……这条路不", "……可以不": a trailing 不/没
+    r"([\u4e00-\u9fa5])(?<!不)不\1|(?<=[\u4e00-\u9fa5]{3})[不没][?？。!！~～]*$")
 # "这么多岗位", "那么难" are not questions: 么 alone does not count; "什么" etc. do.
 
 _POLITE_REQUEST = re.compile(
@@ -80,7 +82,8 @@ ACTION_CUES: Dict[str, re.Pattern] = {
         r"(顾问|老师|客服|咨询师|规划师)(在吗|呢|联系我|打电话|回电|给我)|human|counselor|agent"),
     "shortlist_post": re.compile(
         r"(加|放|列|纳|存|添|记)(入|进|到|上)?.{0,8}(备选|清单|名单|意向|列表|候选|收藏|shortlist)|加入|收藏|就(报|选)(这个|它|这|第)|"
-        r"选(这个|它|第)|报这个|定(这个|了这|下)|关注这个|(加|添)(上|一下)?(这个|它|第.个)|(这个|它).{0,4}(加|添|放|收藏)|shortlist"),
+        r"选(这个|它|第)|报这个|定(这个|了这|下)|关注这个|(加|添)(上|一下)?(这个|它|第.个)|(这个|它).{0,4}(加|添|放|收藏)|"
+        r"(加|放|添|收|存)(进去|进来|上去)|也(加|要|选|收藏)|shortlist"),
     "delete_my_data": re.compile(
         r"(删除|删掉|删了|删|清除|清空|注销|抹掉|销毁|移除|擦除).{0,8}(数据|资料|信息|记录|档案|聊天|个人|我的|账号|痕迹)|"
         r"(数据|资料|信息|记录|档案|聊天记录|账号).{0,6}(删除|删掉|删了|删|清除|清空|注销|抹掉|销毁)|删号|忘掉我|forget me|delete"),
@@ -95,7 +98,8 @@ FLOW_CUES: Dict[str, re.Pattern] = {
         r"(我|俺|本人|自己).{0,10}(能|可以|可|够|符合|适合|有资格|合适)?.{0,4}(报|考|申请)|(查|看|筛|找|匹配|核对|对照|搜|列).{0,8}"
         r"(岗|职位)|能报(哪|什么|几|多少)|(报|考)(哪些|什么)(岗|职位)|符合条件的|资格(核对|审查|自查)|eligib"),
     "start_interest_test": re.compile(r"测(一下|一测|测|试一下)|做.{0,4}(测试|测评|题)|开始.{0,4}(测|试)|霍兰德|holland|riasec|兴趣(测|测试|测评)"),
-    "start_self_analysis": re.compile(r"(做|开始|来|进行|帮我|带我).{0,6}(自我分析|分析|swot|剖析|认识自己|规划)|自我分析|swot|分析(一下)?我"),
+    "start_self_analysis": re.compile(r"(做|开始|来|进行|帮我|带我).{0,6}(自我分析|swot|剖析|认识自己|职业规划|生涯规划)|自我分析|swot|"
+                                      r"分析(一下)?(我|自己)|我.{0,4}适合(什么|哪)"),
     "ask_exam_strategy": re.compile(r"(怎么|如何|该|应该|帮我).{0,6}(选岗|报考|选|备考|准备|规划|打算)|策略|三步|方法|攻略|思路|strategy|步骤"),
     "make_study_plan": re.compile(r"计划|安排|规划|排(一)?(个|下|一下|排)|时间表|进度表|日程|课表|怎么复习|怎么学|分配|"
                                   r"plan|schedule"),
@@ -103,6 +107,8 @@ FLOW_CUES: Dict[str, re.Pattern] = {
 }
 
 GUARDED_INTENTS = frozenset(ACTION_CUES)
+# Flows that start a questionnaire: a question about them is not yet a request to start.
+QUESTIONNAIRES = frozenset({"start_interest_test", "start_self_analysis", "make_study_plan"})
 
 
 def has_cue(intent: str, text: str) -> bool:
@@ -137,12 +143,15 @@ def judge(intent: str, text: str) -> Act:
             return Act(False, ask=True, reason="question_about_action")
         return Act(True)
     if intent in FLOW_CUES:
-        if is_polite_request(t):
+        cue = FLOW_CUES[intent].search(t)
+        if is_polite_request(t) and (cue or intent not in QUESTIONNAIRES):
             return Act(True)
-        if not FLOW_CUES[intent].search(t):
+        if not cue:
+            # "优缺点帮我分析分析" asks about the job, not for the self-analysis questionnaire.
             return Act(False, ask=True, reason="no_cue")
-        if is_question(t) and not _FIRST_PERSON.search(t):
-            # "兴趣测试准吗？" asks about the test; "我能报哪些岗位？" asks for the check.
+        if intent in QUESTIONNAIRES and is_question(t) and not _FIRST_PERSON.search(t):
+            # "兴趣测试准吗？" asks about the test; "我能报哪些岗位？" asks for the check, and
+            # "备考策略怎么做" for the strategy (showing it is the answer).
             return Act(False, ask=True, reason="question_about_flow")
         return Act(True)
     return Act(True)

@@ -214,6 +214,6 @@ def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(sta
         rows = [json.loads(r[0]) for r in conn.execute(
             "SELECT m.extra FROM messages m JOIN students s ON s.id = m.student_id "
             "WHERE s.sender_id = ? AND m.role = 'bot' AND m.extra IS NOT NULL", (sender,))]
-    knowledge = [r["knowledge"] for r in rows if r.get("knowledge")]
+    knowledge = [r["knowledge"] for r in rows if r and r.get("knowledge")]
     assert knowledge and knowledge[0]["key"] == "political_review"
     assert knowledge[0]["sources"] and all(s.get("checked") for s in knowledge[0]["sources"])

@@ -26,6 +26,7 @@ def _entities(text, values):
     ("request_counselor", "老师好，请问专科能考吗"),
     ("shortlist_post", "备选岗位一般选几个合适"),
     ("restart", "考不上还能重新考吗"),
+    ("start_self_analysis", "当公务员到底是好是坏，优缺点帮我分析分析"),
 ])
 def test_questions_that_share_words_with_a_request_are_not_that_request(intent, text):
     assert not sa.judge(intent, text).keep
@@ -42,6 +43,7 @@ def test_questions_that_share_words_with_a_request_are_not_that_request(intent, 
     ("restart", "重新开始"),
     ("get_report", "帮我生成规划报告"),
     ("shortlist_post", "把第一个加入备选"),
+    ("shortlist_post", "把第2个也加进去"),
     ("check_my_eligibility", "我能报哪些岗位？"),
     ("start_interest_test", "我想做个兴趣测试"),
 ])
