@@ -541,6 +541,8 @@ def _patch_event_broker() -> None:
 
     original_close = PikaEventBroker.close
 
+    from aiormq import spec
+
     def outbox(self: PikaEventBroker) -> EventOutbox:
         box = self.__dict__.get("_coach_outbox")
         if box is None:
@@ -554,9 +556,14 @@ def _patch_event_broker() -> None:
                     raise ConnectionError("not connected to the event broker")
                 # aio-pika's Exchange.publish, without holding the channel until the frame is
                 # written (wait=False): the broker's confirmation is still awaited.
-                await exchange.channel.basic_publish(
+                confirmation = await exchange.channel.basic_publish(
                     message.body, exchange=exchange.name, routing_key="", properties=message.properties,
                     mandatory=True, wait=False)
+                # RabbitMQ acknowledges an event that no queue took as well, after returning it:
+                # right after a restart Rasa's (non-durable) exchange is declared again before its
+                # queues are bound, and such events were lost while counted as published.
+                if confirmation is not None and not isinstance(confirmation, spec.Basic.Ack):
+                    raise ConnectionError("the event broker returned the event (no queue bound yet)")
 
             box = EventOutbox(send, outbox_capacity(), RedisCounts(url, counts_key(self.queues)) if url else None,
                               loop=self._loop)

@@ -82,7 +82,7 @@ COMMANDS = [
 COMMAND_MESSAGES = {
     "start": "/greet",
     "help": "/help",
-    "privacy": "隐私政策",
+    "privacy": '/faq{"topic":"privacy"}',
     "delete": "/delete_my_data",
 }
 TEXT_COMMANDS_HINT = "常用命令：/start 开始咨询　/privacy 隐私说明　/delete 删除我的数据"

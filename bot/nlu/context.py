@@ -161,7 +161,10 @@ def bare_facts_outside_a_form(parse_data: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def in_context(parse_data: Dict[str, Any], tracker: Any) -> Dict[str, Any]:
-    """All context rules, in order (``tracker``: Rasa's DialogueStateTracker)."""
+    """All context rules, in order (``tracker``: Rasa's DialogueStateTracker). A payload (a
+    button, a Telegram command) says exactly what it means and is never reinterpreted."""
+    if str(parse_data.get("text") or "").startswith("/"):
+        return parse_data
     if tracker.active_loop_name:
         return in_form(parse_data, tracker.active_loop_name)
     parse_data = about_the_plan(parse_data, tracker.get_slot("last_view"))
