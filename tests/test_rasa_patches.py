@@ -398,7 +398,7 @@ def test_outbox_keeps_events_while_the_broker_is_down_and_publishes_them_in_orde
     async def scenario():
         broker = FakeBroker()
         counts = FakeCounts()
-        box = EventOutbox(broker.send, capacity=100, counts=counts, retry_seconds=0.05)
+        box = EventOutbox(broker.send, capacity=100, counts=counts, retry_seconds=0.05, resend_seconds=0)
         box.put({"n": 0, "text": SECRET})
         await _until(lambda: not box.pending)
         broker.up = False
@@ -423,6 +423,34 @@ def test_outbox_keeps_events_while_the_broker_is_down_and_publishes_them_in_orde
     assert totals == {"outages": 1, "pending": 0, "republished": 25}   # ...and closes
     assert "Event broker unreachable (ConnectionResetError)" in caplog.text
     assert "reachable again" in caplog.text and SECRET not in caplog.text
+
+
+def test_outbox_publishes_again_what_was_confirmed_just_before_an_outage():
+    """RabbitMQ confirms messages routed to a queue that stops during its shutdown, and loses
+    them: the events confirmed in the last seconds before an outage go out again after it."""
+    async def scenario():
+        clock = [0.0]
+        broker = FakeBroker()
+        box = EventOutbox(broker.send, capacity=100, retry_seconds=0.05, clock=lambda: clock[0],
+                          resend_seconds=3.0, resend_max=5)
+        for i in range(3):                      # confirmed long before the outage
+            box.put(i)
+        await _until(lambda: not box.pending)
+        clock[0] = 100.0
+        for i in range(3, 10):                  # confirmed just before it (the last 5 kept)
+            box.put(i)
+        await _until(lambda: not box.pending)
+        broker.received.clear()                 # what the broker "lost"
+        broker.up = False
+        box.put(10)
+        await _until(lambda: box.down_since is not None)
+        broker.up = True
+        await _until(lambda: not box.pending and box.down_since is None)
+        return broker.received, box
+
+    received, box = asyncio.run(scenario())
+    assert received == [5, 6, 7, 8, 9, 10]      # in order, then the new one
+    assert box.resent == 5 and box.outages == 1 and box.dropped == 0
 
 
 def test_outbox_is_bounded_and_counts_what_it_drops(caplog):
