@@ -58,8 +58,8 @@ tests/production/test_faults.py.
    own number, so it is right again after a Redis restart). Delivery is at least once: an event
    whose confirmation was lost as the connection broke may arrive twice, and the events RabbitMQ
    confirmed in the ``OUTBOX_RESEND_SECONDS`` before an outage are published again when it is
-   back (a classic queue stopping with its node has the channel confirm messages it never
-   stored: 2 of 130 such user messages were lost in tests/production). Each replica keeps its
+   back (2 user messages confirmed just before a RabbitMQ stop were missing afterwards in
+   tests/production; see ``OUTBOX_RESEND_SECONDS``). Each replica keeps its
    own order; a conversation's turns alternate between replicas, so a consumer orders a
    conversation's events by their timestamps.
 
@@ -287,9 +287,10 @@ OUTBOX_RETRY_SECONDS = 2.0
 OUTBOX_PUBLISH_TIMEOUT = 15.0    # a safety net: a batch confirms in well under a second when RabbitMQ is up
 OUTBOX_BATCH = 100
 # Events RabbitMQ confirmed in the last seconds before an outage are published again when it is
-# back: while a node shuts down, a classic queue that stops normally has the channel confirm the
-# messages still on their way to it, and those are lost (seen in tests/production). Consumers
-# drop the copies by timestamp (delivery is at least once anyway).
+# back: in tests/production 2 user messages confirmed just before `rabbitmqctl stop` were missing
+# from the queue afterwards (our reading: a classic queue stopping with its node has the channel
+# confirm the messages still on their way to it). Consumers drop the copies by timestamp
+# (delivery is at least once anyway).
 OUTBOX_RESEND_SECONDS = 3.0
 OUTBOX_RESEND_MAX = 300
 OUTBOX_CLOSE_SECONDS = 5.0
