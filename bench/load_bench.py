@@ -507,6 +507,14 @@ class ProductionStack:
         proc.wait(timeout)
         return time.time() - started
 
+    def recover(self) -> None:
+        """After a fault: the machine's services up, every process alive, HAProxy sending to all."""
+        ensure_services()
+        for proc in self.replicas + self.actions:
+            if not proc.alive():
+                self.restart(proc)
+        self._wait_balanced(60)
+
     # -- reading what was recorded ---------------------------------------------------------
 
     def tracker_user_texts(self, sender: str) -> List[str]:
@@ -1301,11 +1309,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     counts_before = broker_counts(stack)
                 result = run_load(stack, n, args.turns, seed=args.seed + 10 + i, fault=fault(stack, name),
                                   label=f"fault_{name}")
-                ensure_services()
-                for proc in stack.replicas + stack.actions:
-                    if not proc.alive():
-                        stack.restart(proc)
-                stack._wait_balanced(60)
+                stack.recover()
                 stats = result.stats()
                 problems = verify(stack, result) + what_students_saw_is_acceptable(result)
                 if name == "rabbitmq":

@@ -36,6 +36,17 @@ def require_user() -> User:
     return u
 
 
+def admins_only(blueprint: Any, refusal: str) -> None:
+    """Every page of ``blueprint`` is for admins; anyone else gets 403 with ``refusal``."""
+    @blueprint.before_request
+    def _admins_only():
+        if not require_user().is_admin:
+            from bot.console.app import error_response
+
+            return error_response(403, refusal)
+        return None
+
+
 def client_ip() -> str:
     return (request.remote_addr or "-")[:64]
 

@@ -26,7 +26,6 @@ import yaml
 from bench.load_bench import (
     Fault,
     broker_counts,
-    ensure_services,
     fault,
     run_load,
     service_ready,
@@ -66,11 +65,7 @@ class Logs:
 
 def _through(prod, the_fault: Fault, seed: int, conversations: int = CONVERSATIONS):
     result = run_load(prod, conversations, TURNS, seed=seed, fault=the_fault, label=the_fault.name)
-    ensure_services()
-    for proc in prod.replicas + prod.actions:
-        if not proc.alive():
-            prod.restart(proc)
-    prod._wait_balanced(60)
+    prod.recover()
     stats = result.stats()
     print(json.dumps(stats, ensure_ascii=False))
     return result, stats

@@ -16,7 +16,7 @@ from bot.console.accounts import AccountError
 from bot.console.app import error_response
 from bot.console.audit import ACTIONS
 from bot.console.models import AuditEntry, User
-from bot.console.web import db, record, require_user
+from bot.console.web import admins_only, db, record, require_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,12 +25,7 @@ _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-@bp.before_request
-def admins_only():
-    user = require_user()
-    if not user.is_admin:
-        return error_response(403, "只有管理员可以访问这个页面")
-    return None
+admins_only(bp, "只有管理员可以访问这个页面")
 
 
 def _own_user(user_id: int):

@@ -28,17 +28,12 @@ from sqlalchemy import select
 
 from bot.console.app import error_response
 from bot.console.models import User
-from bot.console.web import db, record, require_user
+from bot.console.web import admins_only, db, record, require_user
 
 bp = Blueprint("knowledge", __name__, url_prefix="/admin/knowledge")
 
 
-@bp.before_request
-def admins_only():
-    user = require_user()
-    if not user.is_admin:
-        return error_response(403, "只有管理员可以修改知识库的回答")
-    return None
+admins_only(bp, "只有管理员可以修改知识库的回答")
 
 
 @lru_cache(maxsize=1)

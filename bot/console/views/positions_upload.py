@@ -28,8 +28,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from bot.config import ROOT
-from bot.console.app import error_response
-from bot.console.web import current_session, db, record, require_user
+from bot.console.web import admins_only, current_session, db, record
 
 bp = Blueprint("positions_upload", __name__, url_prefix="/admin/positions")
 
@@ -55,12 +54,7 @@ def _install(state) -> None:
     state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_limit)
 
 
-@bp.before_request
-def admins_only():
-    user = require_user()
-    if not user.is_admin:
-        return error_response(403, "只有管理员可以导入职位表")
-    return None
+admins_only(bp, "只有管理员可以导入职位表")
 
 
 def _url() -> str:
