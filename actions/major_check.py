@@ -29,6 +29,8 @@ _TARGET_CLASS = re.compile(r"([\u4e00-\u9fa5]{1,10}类)")
 _VERBS = re.compile(r"^.*?(能报考|能报|报考|可以报|报|算不算|算|属不属于|属于|是不是|是|对口|的)")
 _TARGET_MAJOR = re.compile(r"(?:算不算|属不属于|属于|算|是不是)([\u4e00-\u9fa5]{2,12}?)(?:专业|类)?(?:吗|呢|的|[?？]|$)")
 _LEVEL_BEFORE = re.compile(r"(本科|学士|大专|专科|硕士|研究生|博士)[^，,、；;。]{0,4}$")
+# "专业不是计算机科学的程序员……": a major named as what someone did not study is not the one to check.
+_NEGATED_BEFORE = re.compile(r"(不是|并非|并不是|非|不属于|没学过?|没读过?)$")
 EXAMPLES_SHOWN = 3
 
 
@@ -76,7 +78,8 @@ def parse_request(text: str, entities: List[Dict[str, Any]], profile: Dict[str, 
         target = code
     else:
         target = _target_class(text)
-    majors = [e for e in entities if e.get("entity") == "major" and e.get("value")]
+    majors = [e for e in entities if e.get("entity") == "major" and e.get("value")
+              and not _NEGATED_BEFORE.search(text[:int(e.get("start") or 0)].rstrip())]
     if target:
         majors = [e for e in majors if str(e["value"]) not in target]
     if not target:

@@ -332,3 +332,21 @@ def test_answers_in_own_words_do_not_change_the_profile(loaded_db):
     out = slots_of(asyncio.run(ValidateSlotMappings().get_validation_events(d, t, DOMAIN)))
     assert out == {"major": "法学"} and d.messages == []
     assert cases.load_profile(sender)["major"] == "法学"
+
+
+def _major(text, value):
+    start = text.index(value)
+    return [{"entity": "major", "value": value, "start": start, "end": start + len(value)}]
+
+
+def test_major_check_reads_which_major_the_question_is_about():
+    from actions.major_check import parse_request
+
+    text = "我是本科计算机科学与技术，能报计算机类的岗位吗"
+    major, level, _, target = parse_request(text, _major(text, "计算机科学与技术"), {})
+    assert (major, level, target) == ("计算机科学与技术", "本科", "计算机类")
+    # A major someone did not study is not the one to check: the student's own is.
+    text = "本科专业不是计算机科学的程序员，能报考计算机类的岗位吗？"
+    major, level, _, target = parse_request(text, _major(text, "计算机科学"), {"major": "法学", "education": "本科"})
+    assert (major, level, target) == ("法学", "本科", "计算机类")
+    assert parse_request(text, _major(text, "计算机科学"), {})[0] is None      # then the assistant asks
