@@ -88,7 +88,12 @@ ACTION_CUES: Dict[str, re.Pattern] = {
         r"(删除|删掉|删了|删|清除|清空|注销|抹掉|销毁|移除|擦除).{0,8}(数据|资料|信息|记录|档案|聊天|个人|我的|账号|痕迹)|"
         r"(数据|资料|信息|记录|档案|聊天记录|账号).{0,6}(删除|删掉|删了|删|清除|清空|注销|抹掉|销毁)|删号|忘掉我|forget me|delete"),
     "restart": re.compile(r"重新开始|重来|从头(开始|再来|来)?|重启|restart|reset|重置|再来一(遍|次|回)|推倒重来|清零"),
-    "get_report": re.compile(r"报告|规划书|生成|导出|pdf|下载|总结一下我|出(一)?(份|个)(规划|方案|总结)|report"),
+    # The student's own report: asked for with a verb or as theirs, not any "…报告" named
+    # in passing ("半年总结报告", "政府工作报告", "cma报告").
+    "get_report": re.compile(
+        r"^\W*((做|写|出|要)(个|一份|份)?)?报告|报告.{0,3}(给我|发我)|(我|我们|俺|个人|自己)的?.{0,8}报告|(生成|产生|產生|导出|下载|下載|打印|输出|整理|汇总|做成|写成|出|给我|发|"
+        r"要|来|看|查看|拿|把|打开|预览|更新|最终|规划|版|份).{0,8}报告|规划书|生成|导出|pdf|下载|下載|总结一下我|"
+        r"总结文档|汇总成|出(一)?(份|个)(规划|方案|总结)|report"),
 }
 
 # Intents that start a flow without writing anything yet: a question about them counts
@@ -103,6 +108,10 @@ FLOW_CUES: Dict[str, re.Pattern] = {
     "ask_exam_strategy": re.compile(r"(怎么|如何|该|应该|帮我).{0,6}(选岗|报考|选|备考|准备|规划|打算)|策略|三步|方法|攻略|思路|strategy|步骤"),
     "make_study_plan": re.compile(r"计划|安排|规划|排(一)?(个|下|一下|排)|时间表|进度表|日程|课表|怎么复习|怎么学|分配|"
                                   r"plan|schedule"),
+    # Resuming with nothing paused starts the intake: only when the student says so.
+    "resume": re.compile(r"继续|接着|接著|繼續|接上|续上|接茬|恢复|(回到|返回).{0,4}(刚才|之前|上次|原来|正题|问卷|表|测试|问题|填)|"
+                         r"(刚才|刚刚|之前|上次).{0,8}(填|说|聊|做|问|题|问卷|表)|填完|做完|答完|没填完|剩下|补(完整|充|全)|"
+                         r"(更新|改|修改|重新填|补).{0,6}(资料|信息|档案)|资料.{0,6}更新|回来了|go on|continue|keep going|carry on|resume"),
     "compare_ratios": re.compile(r"比(较|一比|一下|比)|对比|竞争|报录比|(几|多少)(个)?人(报|竞争|抢)|比例|热门|冷门|难度|ratio"),
 }
 
