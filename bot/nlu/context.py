@@ -83,6 +83,8 @@ def in_form(parse_data: Dict[str, Any], active_form: Optional[str]) -> Dict[str,
 
     gate = parse_data.get("gate") or {}
     intent = (parse_data.get("intent") or {}).get("name")
+    if active_form == "intake_form" and intent == "inform":
+        _own_facts_in_the_intake(parse_data)
     if intent == "faq" and not is_question(parse_data.get("text") or ""):
         confidence = float((parse_data.get("intent") or {}).get("confidence") or 0.0)
         parse_data["intent"] = {"name": "inform", "confidence": confidence}
@@ -99,6 +101,25 @@ def in_form(parse_data: Dict[str, Any], active_form: Optional[str]) -> Dict[str,
     parse_data["intent_ranking"] = [{"name": own, "confidence": confidence}] + ranking
     parse_data["gate"] = {**gate, "action": "answer_in_form"}
     return parse_data
+
+
+def _own_facts_in_the_intake(parse_data: Dict[str, Any]) -> None:
+    """The intake asks the student about themself: a list of facts that is not a question and
+    names no one else and no "如果" ("本科，法学，24岁，去年毕业，没有基层经历，想考湖北省考") answers
+    it, although the gate, which does not know a form is asking, marked facts stated without
+    "我" as only mentioned."""
+    from bot.nlu.speech_act import _HYPOTHETICAL, _OTHERS, MENTIONED, PARAMETER, is_question
+
+    text = parse_data.get("text") or ""
+    if is_question(text) or _HYPOTHETICAL.search(text) or _OTHERS.search(text):
+        return
+    changed = False
+    for e in parse_data.get("entities") or []:
+        if e.get("entity") in _PROFILE and e.get("role") in (MENTIONED, PARAMETER):
+            del e["role"]
+            changed = True
+    if changed:
+        parse_data["gate"] = {**(parse_data.get("gate") or {}), "action": "own_facts_in_the_intake"}
 
 
 # Intents that stay what they are even right after the plan was shown.

@@ -91,9 +91,9 @@ ACTION_CUES: Dict[str, re.Pattern] = {
     # The student's own report: asked for with a verb or as theirs, not any "…报告" named
     # in passing ("半年总结报告", "政府工作报告", "cma报告").
     "get_report": re.compile(
-        r"^\W*((做|写|出|要)(个|一份|份)?)?报告|报告.{0,3}(给我|发我)|(我|我们|俺|个人|自己)的?.{0,8}报告|(生成|产生|產生|导出|下载|下載|打印|输出|整理|汇总|做成|写成|出|给我|发|"
-        r"要|来|看|查看|拿|把|打开|预览|更新|最终|规划|版|份).{0,8}报告|规划书|生成|导出|pdf|下载|下載|总结一下我|"
-        r"总结文档|汇总成|出(一)?(份|个)(规划|方案|总结)|report"),
+        r"^\W*((做|写|出|要)(个|一份|份)?)?报告|报告.{0,3}(给我|发我)|(我|俺|自己)的.{0,6}报告|(产生|產生|打印|输出|整理|"
+        r"汇总|做成|写成|出|给我|发|要|来|看|查看|拿|把|打开|预览|更新|最终|个人|规划|版|份).{0,8}报告|规划书|生成|导出|pdf|"
+        r"下载|下載|总结一下我|总结文档|汇总成|出(一)?(份|个)(规划|方案|总结)|report"),
 }
 
 # Intents that start a flow without writing anything yet: a question about them counts

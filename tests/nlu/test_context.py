@@ -40,3 +40,21 @@ def test_a_bare_fact_outside_a_form_is_offered_not_written():
     ents = [{"entity": "major", "value": "法学", "start": 2, "end": 4}]
     parsed = context.in_context(_parse("我是法学的", "inform", 0.9, ents), _tracker())
     assert not parsed["entities"][0].get("role")
+
+
+def _ents(text, *pairs):
+    return [{"entity": kind, "value": value, "start": text.index(value), "end": text.index(value) + len(value),
+             "role": role} for kind, value, role in pairs]
+
+
+def test_a_list_of_facts_answers_the_intake_although_it_never_says_wo():
+    text = "本科，法学，24岁，去年毕业，党员，没有基层经历，想考湖北省考"
+    ents = _ents(text, ("education", "本科", "mentioned"), ("major", "法学", "mentioned"),
+                 ("exam", "湖北省考", "parameter"))
+    parsed = context.in_context(_parse(text, "inform", 0.9, ents), _tracker("intake_form"))
+    assert [e.get("role") for e in parsed["entities"]] == [None, None, None]
+    # A question, someone else's facts or a hypothetical keep their roles, even in the intake.
+    for other in ("本科法学能考湖北省考吗", "我表弟本科法学，想考湖北省考", "如果本科读法学，想考湖北省考"):
+        ents = _ents(other, ("education", "本科", "mentioned"), ("major", "法学", "mentioned"))
+        parsed = context.in_context(_parse(other, "inform", 0.9, ents), _tracker("intake_form"))
+        assert [e.get("role") for e in parsed["entities"]] == ["mentioned", "mentioned"], other

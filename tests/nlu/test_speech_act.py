@@ -30,6 +30,7 @@ def _entities(text, values):
     # Another report named in passing is not the student's report; a name is not "go on".
     ("get_report", "单位让写半年总结报告"),
     ("get_report", "体检报告要自己带吗"),
+    ("get_report", "我爸的体检报告会影响我政审吗"),
     ("resume", "周杰伦的资料"),
     ("resume", "回到老家考还是留在省会"),
 ])
