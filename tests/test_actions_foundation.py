@@ -259,3 +259,27 @@ def test_restart_keeps_the_case(sqlite_url):
     d, events = run(session.ActionRestart(), make_tracker("rs"))
     assert events[0]["event"] == "restart" and slots_of(events)["consent"] == "given"
     assert "从头开始" in texts(d)
+
+
+def _ranked_tracker(ranking):
+    t = make_tracker(intent="faq", response_key=ranking[0][0],
+                     slots={"consent": "given", "intro_shown": True})
+    t.latest_message["response_selector"]["faq"]["ranking"] = [
+        {"intent_response_key": k, "confidence": c} for k, c in ranking]
+    return t
+
+
+def test_a_close_runner_up_topic_is_offered_as_a_button(sqlite_url):
+    # 待遇 and 加班 are the pair the selector mixes up most: when it nearly chose the other
+    # one, the answer comes with a one-tap button for it.
+    d, _ = run(faq.ActionAnswerQuestion(), _ranked_tracker(
+        [("faq/overtime_reality", 0.41), ("faq/salary_structure", 0.30), ("faq/daily_work", 0.1)]))
+    payloads = [b["payload"] for m in d.messages for b in m.get("buttons") or []]
+    assert any('"topic": "faq/salary_structure"' in p for p in payloads), payloads
+    assert not any("daily_work" in p for p in payloads)
+    assert "加班" in texts(d)
+    # A clear winner: no button for the runner-up.
+    d, _ = run(faq.ActionAnswerQuestion(), _ranked_tracker(
+        [("faq/overtime_reality", 0.8), ("faq/salary_structure", 0.1)]))
+    payloads = [b["payload"] for m in d.messages for b in m.get("buttons") or []]
+    assert not any("salary_structure" in p for p in payloads), payloads
