@@ -101,6 +101,8 @@ INTENT_LABELS = {
 # Below these, a guess is not worth offering.
 OFFER_INTENT = 0.15
 OFFER_TOPIC = 0.1
+# An out-of-scope answer offers the knowledge topic when the selector is at least this sure.
+OUT_OF_SCOPE_TOPIC = 0.3
 
 
 def clarify_choices(tracker: Tracker) -> List[Dict[str, str]]:
@@ -160,7 +162,18 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        say(dispatcher, "out_of_scope")
+        from actions.faq import topic_button
+
+        # A civil-service question worded unlike anything trained on can land here: when the
+        # knowledge selector still saw a topic, it is one tap away (the text still says no).
+        selector = (((tracker.latest_message or {}).get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        key = selector.get("intent_response_key")
+        if key and float(selector.get("confidence") or 0) >= OUT_OF_SCOPE_TOPIC:
+            button = topic_button(key)
+            say(dispatcher, "out_of_scope_topic", buttons=[{**button, "title": "我是想问：" + button["title"]}],
+                topic=button["title"])
+        else:
+            say(dispatcher, "out_of_scope")
         return intro_if_new(dispatcher, tracker)
 
 

@@ -127,6 +127,16 @@ def _ood_rates(pairs: Sequence[Tuple[Optional[str], Dict[str, Any]]]) -> Dict[st
             "would_act_count": sum(acts(p, in_form=False) for _, p in pairs)}
 
 
+def _out_of_scope_topic(parse: Dict[str, Any]) -> Optional[str]:
+    """The topic button the out-of-scope answer would carry (actions/session.py), or None."""
+    from actions.session import OUT_OF_SCOPE_TOPIC
+
+    response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    if response.get("intent_response_key") and float(response.get("confidence") or 0) >= OUT_OF_SCOPE_TOPIC:
+        return response["intent_response_key"]
+    return None
+
+
 def _faq_right(parse: Dict[str, Any], row: Dict[str, Any]) -> bool:
     intent = (parse.get("intent") or {}).get("name")
     accepted = {x for x in [row["label"], *(row.get("also") or [])]}
@@ -156,6 +166,11 @@ def evaluate(parses_ood: Sequence[Dict[str, Any]], ood_rows: Sequence[Dict[str, 
         "by_source_out_of_scope": {k: {"n": len(v), "rate": round(sum(v) / len(v), 3)} for k, v in sorted(by_source.items())},
         "before_third_round": _ood_rates([(i, p) for i, p, r in zip(intents, parses_ood, ood_rows)
                                           if r.get("_file") not in THIRD_ROUND]),
+        # actions/session.py offers the selector's topic with the out-of-scope answer when it
+        # is sure enough: the share of rejected out-of-domain lines that carry such a button.
+        "rejected_with_topic_button": round(sum(i == "out_of_scope" and _out_of_scope_topic(p) is not None
+                                                for i, p in zip(intents, parses_ood))
+                                            / max(1, sum(i == "out_of_scope" for i in intents)), 4),
         "goal": 0.97,
     }
     labelled = [(p, r) for p, r in zip(parses_q, q_rows) if not str(r["label"]).startswith("other:")]
@@ -198,6 +213,11 @@ def evaluate(parses_ood: Sequence[Dict[str, Any]], ood_rows: Sequence[Dict[str, 
         # the answer given.
         "faq_runner_up_offered": round(offered / max(1, len(faq)), 4),
         "faq_right_answered_or_offered": round(covered / max(1, len(faq)), 4),
+        # Knowledge questions rejected as out of domain whose right topic was one tap away.
+        "faq_rejected_right_topic_button": sum(
+            1 for p, r in faq if (p.get("intent") or {}).get("name") == "out_of_scope"
+            and _out_of_scope_topic(p) in {r["label"], *(r.get("also") or [])}),
+        "faq_rejected": sum(1 for p, _ in faq if (p.get("intent") or {}).get("name") == "out_of_scope"),
         "rejected_as_out_of_scope": round(sum((p.get("intent") or {}).get("name") == "out_of_scope" for p, _ in labelled)
                                           / max(1, len(labelled)), 4),
         "acted_without_asking": round(sum(1 for p, r in labelled if acts(p) and _intent_label(r["label"]) not in

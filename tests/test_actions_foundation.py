@@ -283,3 +283,23 @@ def test_a_close_runner_up_topic_is_offered_as_a_button(sqlite_url):
         [("faq/overtime_reality", 0.8), ("faq/salary_structure", 0.1)]))
     payloads = [b["payload"] for m in d.messages for b in m.get("buttons") or []]
     assert not any("salary_structure" in p for p in payloads), payloads
+
+
+def _out_of_scope_tracker(key, confidence):
+    t = make_tracker(intent="out_of_scope", slots={"consent": "given", "intro_shown": True})
+    t.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": key,
+                                                                  "confidence": confidence}}}
+    return t
+
+
+def test_out_of_scope_offers_a_knowledge_topic_the_selector_still_saw(sqlite_url):
+    # A civil-service question worded unlike the training text can be rejected by the gate;
+    # the answer still says no, and the topic the selector saw is one tap away.
+    d, events = run(session.ActionOutOfScope(), _out_of_scope_tracker("faq/medical_exam", 0.354))
+    buttons = [b for m in d.messages for b in m.get("buttons") or []]
+    assert "帮不上" in texts(d) and "体检" in texts(d)
+    assert [b["title"] for b in buttons] == ["我是想问：" + faq.topic_button("medical_exam")["title"]]
+    assert '"topic": "faq/medical_exam"' in buttons[0]["payload"] and events == []
+    # Weather or a train ticket: the selector's guess is noise, no button.
+    d, _ = run(session.ActionOutOfScope(), _out_of_scope_tracker("faq/exam_calendar", 0.12))
+    assert not any(m.get("buttons") for m in d.messages) and "帮不上" in texts(d)

@@ -64,9 +64,6 @@ class DomainGate(_LinearComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             "alpha": 2e-5,
-            # A smoothed hinge: at the same share of real questions rejected it rejects more
-            # out-of-domain text than log loss (bench/nlu_bench.py gate-cv).
-            "loss": "modified_huber",
             "epochs": 50,
             "balanced": True,
             "random_seed": 1,

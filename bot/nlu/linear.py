@@ -74,8 +74,8 @@ def logistic_regression(alpha: float, balanced: bool = True, seed: int = 1, epoc
                         loss: str = "log_loss") -> Any:
     """Multinomial-free logistic regression by SGD (one-vs-rest, log loss): on these sparse
     features it scores as well as lbfgs and trains 20-30x faster (bench/nlu_bench.py).
-    ``loss="modified_huber"`` (a smoothed hinge; probabilities are the clipped margin) is what
-    the in-domain gate uses: it separates real out-of-domain text a little better."""
+    ``loss="modified_huber"`` (a smoothed hinge; probabilities are the clipped margin) is compared
+    for the in-domain gate by ``python -m bench.nlu_bench gate-cv``."""
     from sklearn.linear_model import SGDClassifier
 
     return SGDClassifier(loss=loss, alpha=alpha, max_iter=epochs, tol=None,
