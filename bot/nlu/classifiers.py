@@ -82,6 +82,8 @@ class _LinearComponent(GraphComponent):
         except (ValueError, OSError, EOFError):
             logger.warning("%s: no trained model found; predictions stay empty", cls.__name__)
             model = {}
+        if model.get("clf") is not None:
+            model["weights"] = linear.weights_of(model["clf"])   # not persisted: derived at load
         return cls(config, model_storage, resource, model)
 
     def _fit(self, docs: List[linear.Doc], labels: List[str]) -> None:
@@ -98,7 +100,8 @@ class _LinearComponent(GraphComponent):
     def _rank(self, docs: List[linear.Doc], top: int = 10) -> List[List[tuple]]:
         if not self.model or not docs:
             return [[] for _ in docs]
-        return linear.ranking(self.model["clf"], self.model["vectorizer"].transform(docs), top)
+        return linear.ranking(self.model["clf"], self.model["vectorizer"].transform(docs), top,
+                              self.model.get("weights"))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
