@@ -15,6 +15,12 @@ tests/production/test_faults.py.
    4.17 first validates the *schema itself* against the draft-2020-12 meta-schema, every time:
    half of Rasa's CPU time per turn (py-spy, bench turns). Here the validator is built once:
    the same schema, the same errors (``best_match``) and the same message.
+   The RulePolicy decodes each rule from its JSON key through an ``lru_cache`` of 1,000 entries;
+   this project's rules (1,104, and 237 for forms' unhappy paths) do not fit, so the cache
+   thrashed and every prediction decoded ~600 rules again (a third of the rule matching time,
+   cProfile of the bench turns). Here the cache holds them all. And each event read from the
+   tracker store looked its class up by walking all of ``Event``'s subclasses; here a found
+   class is remembered (unknown names still go the original way, with its errors).
 
 3. **A tracker store error fails the turn.** Rasa wraps the tracker store in
    ``FailSafeTrackerStore``. When the database could not be read it handed the processor an
@@ -100,6 +106,7 @@ def apply() -> None:
     if _applied:
         return
     _patch_action_validation()
+    _patch_rule_and_event_lookups()
     _patch_typed_buttons()
     _patch_tracker_store_errors()
     _patch_failed_actions()
@@ -164,6 +171,34 @@ def _patch_action_validation() -> None:
         return True
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+
+
+def _patch_rule_and_event_lookups() -> None:
+    import functools
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.events import Event
+
+    @functools.lru_cache(maxsize=None)
+    def _rule_key_to_state(rule_key: Text) -> List[Dict[Text, Any]]:
+        return json.loads(rule_key)
+
+    RulePolicy._rule_key_to_state = staticmethod(_rule_key_to_state)  # type: ignore[assignment]
+
+    original = Event.resolve_by_type
+    found: Dict[Text, Any] = {}
+
+    def resolve_by_type(type_name: Text, default: Any = None) -> Any:
+        cls = found.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)
+            if cls is not None and cls is not default:
+                found[type_name] = cls
+        return cls
+
+    _rasa_originals["Event.resolve_by_type"] = original
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
 
 
 # -- 3. a tracker store error fails the turn --------------------------------------------------------

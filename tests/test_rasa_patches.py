@@ -40,13 +40,15 @@ SECRET = "我叫李雷，身份证号码是110101200001011234"     # what must n
 def test_importing_the_tracker_store_applies_the_patches():
     from rasa.core.brokers.pika import PikaEventBroker
     from rasa.core.lock_store import LockStore
+    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.events import Event
 
     for fn in (RemoteAction._validate_action_result, RemoteAction.run, MessageProcessor._run_action,
                MessageProcessor.run_action_extract_slots, MessageProcessor.parse_message,
                FailSafeTrackerStore.save, FailSafeTrackerStore.retrieve,
                FailSafeTrackerStore.retrieve_full_tracker, PikaEventBroker.publish, PikaEventBroker.close,
-               LockStore._acquire_lock):
+               LockStore._acquire_lock, RulePolicy._rule_key_to_state, Event.resolve_by_type):
         assert fn.__module__ == rasa_patches.__name__, fn
 
 
@@ -711,3 +713,33 @@ def test_the_lock_still_serves_tickets_in_order():
         return order
 
     assert asyncio.run(scenario()) == ["a in", "a out", "b in", "b out"]
+
+
+# -- 2. speed: rule keys decoded once, event classes looked up once ------------------------------
+
+
+def test_every_rule_key_is_decoded_once():
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    # More rules than Rasa's cache of 1,000 held (this project has 1,104 + 237): a second
+    # pass over them all must not decode any of them again.
+    keys = [json.dumps([{"prev_action": {"action_name": f"action_{i}"}}]) for i in range(1500)]
+    for key in keys:
+        assert RulePolicy._rule_key_to_state(key) == json.loads(key)
+    misses = RulePolicy._rule_key_to_state.cache_info().misses
+    for key in keys:
+        RulePolicy._rule_key_to_state(key)
+    assert RulePolicy._rule_key_to_state.cache_info().misses == misses
+
+
+def test_event_classes_are_looked_up_as_rasa_does():
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+
+    assert Event.resolve_by_type("user") is UserUttered and UserUttered.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("user") is UserUttered                     # from the cache
+    assert Event.resolve_by_type("topic") is None                           # Rasa's old-event case
+    assert Event.resolve_by_type("no-such-event", default=ActionExecuted) is ActionExecuted
+    with pytest.raises(ValueError, match="no-such-event"):
+        Event.resolve_by_type("no-such-event")                             # the default is not remembered
