@@ -21,6 +21,10 @@ tests/production/test_faults.py.
    cProfile of the bench turns). Here the cache holds them all. And each event read from the
    tracker store looked its class up by walking all of ``Event``'s subclasses; here a found
    class is remembered (unknown names still go the original way, with its errors).
+   Each prediction replays the whole conversation into dialogue states once per policy; the
+   memoization and TED policies ask for the very same states (rule-only turns hidden, the same
+   rule-only data), so the second asks a small cache keyed by the tracker and its last event
+   (a deep copy: the featurizers edit the states they get).
 
 3. **A tracker store error fails the turn.** Rasa wraps the tracker store in
    ``FailSafeTrackerStore``. When the database could not be read it handed the processor an
@@ -199,6 +203,30 @@ def _patch_rule_and_event_lookups() -> None:
 
     _rasa_originals["Event.resolve_by_type"] = original
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+    from rasa.shared.core.domain import Domain
+
+    states_of = Domain.states_for_tracker_history
+    recent: "collections.OrderedDict[tuple, List[Dict[Text, Any]]]" = collections.OrderedDict()
+
+    def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: bool = False,
+                                   ignore_rule_only_turns: bool = False,
+                                   rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Dict[Text, Any]]:
+        import copy
+
+        events = tracker.events
+        key = (id(self), id(tracker), tracker.sender_id, len(events), id(events[-1]) if events else None,
+               omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+        states = recent.get(key)
+        if states is None:
+            states = states_of(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+            recent[key] = states
+            while len(recent) > 4:
+                recent.popitem(last=False)
+        return copy.deepcopy(states)
+
+    _rasa_originals["Domain.states_for_tracker_history"] = states_of
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[assignment]
 
 
 # -- 3. a tracker store error fails the turn --------------------------------------------------------

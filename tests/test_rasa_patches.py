@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
@@ -42,13 +43,15 @@ def test_importing_the_tracker_store_applies_the_patches():
     from rasa.core.lock_store import LockStore
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event
 
     for fn in (RemoteAction._validate_action_result, RemoteAction.run, MessageProcessor._run_action,
                MessageProcessor.run_action_extract_slots, MessageProcessor.parse_message,
                FailSafeTrackerStore.save, FailSafeTrackerStore.retrieve,
                FailSafeTrackerStore.retrieve_full_tracker, PikaEventBroker.publish, PikaEventBroker.close,
-               LockStore._acquire_lock, RulePolicy._rule_key_to_state, Event.resolve_by_type):
+               LockStore._acquire_lock, RulePolicy._rule_key_to_state, Event.resolve_by_type,
+               Domain.states_for_tracker_history):
         assert fn.__module__ == rasa_patches.__name__, fn
 
 
@@ -743,3 +746,26 @@ def test_event_classes_are_looked_up_as_rasa_does():
     assert Event.resolve_by_type("no-such-event", default=ActionExecuted) is ActionExecuted
     with pytest.raises(ValueError, match="no-such-event"):
         Event.resolve_by_type("no-such-event")                             # the default is not remembered
+
+
+def test_dialogue_states_are_the_same_and_each_caller_gets_its_own():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
+    original = rasa_patches._rasa_originals["Domain.states_for_tracker_history"]
+    tracker = DialogueStateTracker.from_events("s1", [
+        ActionExecuted("action_listen"), UserUttered("你好", {"name": "greet", "confidence": 1.0}),
+        ActionExecuted("action_greet"), ActionExecuted("action_listen"),
+        UserUttered("我想考公", {"name": "inform", "confidence": 1.0}), SlotSet("consent", "given"),
+    ], slots=domain.slots)
+    for args in ((False, False, None), (False, True, {"slots": ["consent"], "loops": []})):
+        first = domain.states_for_tracker_history(tracker, *args)
+        assert first == original(domain, tracker, *args)
+        first[-1].clear()                                      # a featurizer edits what it got
+        assert domain.states_for_tracker_history(tracker, *args) == original(domain, tracker, *args)
+    # A new event: new states, not the cached ones.
+    tracker.update(ActionExecuted("action_listen"))
+    assert domain.states_for_tracker_history(tracker) == original(domain, tracker)
+    assert len(domain.states_for_tracker_history(tracker)) == len(original(domain, tracker)) > 0
