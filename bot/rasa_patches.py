@@ -110,7 +110,8 @@ def apply() -> None:
     if _applied:
         return
     _patch_action_validation()
-    _patch_rule_and_event_lookups()
+    apply_lookups()
+    _patch_shared_states()
     _patch_typed_buttons()
     _patch_tracker_store_errors()
     _patch_failed_actions()
@@ -203,6 +204,18 @@ def _patch_rule_and_event_lookups() -> None:
 
     _rasa_originals["Event.resolve_by_type"] = original
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
+def apply_lookups() -> None:
+    """The rule-key and event-class lookups of section 2 alone: also in ``rasa train`` (called
+    when Rasa imports bot/nlu/classifiers.py), where the RulePolicy's contradiction check
+    decodes the same rules over and over. Idempotent; ``apply()`` includes it."""
+    if "lookups" not in _rasa_originals:
+        _rasa_originals["lookups"] = True
+        _patch_rule_and_event_lookups()
+
+
+def _patch_shared_states() -> None:
 
     from rasa.shared.core.domain import Domain
 

@@ -37,9 +37,15 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.config import ROOT
+from bot import rasa_patches
 from bot.nlu import linear, speech_act
 
 logger = logging.getLogger(__name__)
+
+# Rasa imports this module in `rasa train` and `rasa run`: its rule and event lookups cache what
+# they decode from here on (bot/rasa_patches.py, section 2); RulePolicy training checks every
+# rule against every story turn and decoded each rule's JSON key again each time.
+rasa_patches.apply_lookups()
 MODEL_FILE = "model.joblib"
 RETRIEVAL_INTENT = "faq"
 
