@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, Restarted, SessionStarted, SlotSet
@@ -156,6 +156,15 @@ class ActionFallback(Action):
         return [SlotSet("fallback_count", count)] + intro_if_new(dispatcher, tracker)
 
 
+def out_of_scope_topic(parse_data: Dict[str, Any]) -> Optional[str]:
+    """The knowledge topic an out-of-scope answer offers as a button, or None. A civil-service
+    question worded unlike anything trained on can be turned away; when the selector still saw
+    a topic, it is one tap away (the text still says no)."""
+    response = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    key = response.get("intent_response_key")
+    return key if key and float(response.get("confidence") or 0) >= OUT_OF_SCOPE_TOPIC else None
+
+
 class ActionOutOfScope(Action):
     def name(self) -> Text:
         return "action_out_of_scope"
@@ -164,11 +173,8 @@ class ActionOutOfScope(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         from actions.faq import topic_button
 
-        # A civil-service question worded unlike anything trained on can land here: when the
-        # knowledge selector still saw a topic, it is one tap away (the text still says no).
-        selector = (((tracker.latest_message or {}).get("response_selector") or {}).get("faq") or {}).get("response") or {}
-        key = selector.get("intent_response_key")
-        if key and float(selector.get("confidence") or 0) >= OUT_OF_SCOPE_TOPIC:
+        key = out_of_scope_topic(tracker.latest_message or {})
+        if key:
             button = topic_button(key)
             say(dispatcher, "out_of_scope_topic", buttons=[{**button, "title": "我是想问：" + button["title"]}],
                 topic=button["title"])

@@ -127,16 +127,6 @@ def _ood_rates(pairs: Sequence[Tuple[Optional[str], Dict[str, Any]]]) -> Dict[st
             "would_act_count": sum(acts(p, in_form=False) for _, p in pairs)}
 
 
-def _out_of_scope_topic(parse: Dict[str, Any]) -> Optional[str]:
-    """The topic button the out-of-scope answer would carry (actions/session.py), or None."""
-    from actions.session import OUT_OF_SCOPE_TOPIC
-
-    response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-    if response.get("intent_response_key") and float(response.get("confidence") or 0) >= OUT_OF_SCOPE_TOPIC:
-        return response["intent_response_key"]
-    return None
-
-
 def _faq_right(parse: Dict[str, Any], row: Dict[str, Any]) -> bool:
     intent = (parse.get("intent") or {}).get("name")
     accepted = {x for x in [row["label"], *(row.get("also") or [])]}
@@ -146,6 +136,9 @@ def _faq_right(parse: Dict[str, Any], row: Dict[str, Any]) -> bool:
 def evaluate(parses_ood: Sequence[Dict[str, Any]], ood_rows: Sequence[Dict[str, Any]],
              parses_q: Sequence[Dict[str, Any]], q_rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """The figures of ``realtext`` (pure: parses in, numbers out)."""
+    from actions.faq import runner_up
+    from actions.session import out_of_scope_topic
+
     out: Dict[str, Any] = {}
     n = len(parses_ood)
     intents = [(p.get("intent") or {}).get("name") for p in parses_ood]
@@ -168,7 +161,7 @@ def evaluate(parses_ood: Sequence[Dict[str, Any]], ood_rows: Sequence[Dict[str, 
                                           if r.get("_file") not in THIRD_ROUND]),
         # actions/session.py offers the selector's topic with the out-of-scope answer when it
         # is sure enough: the share of rejected out-of-domain lines that carry such a button.
-        "rejected_with_topic_button": round(sum(i == "out_of_scope" and _out_of_scope_topic(p) is not None
+        "rejected_with_topic_button": round(sum(i == "out_of_scope" and out_of_scope_topic(p) is not None
                                                 for i, p in zip(intents, parses_ood))
                                             / max(1, sum(i == "out_of_scope" for i in intents)), 4),
         "goal": 0.97,
@@ -181,8 +174,6 @@ def evaluate(parses_ood: Sequence[Dict[str, Any]], ood_rows: Sequence[Dict[str, 
         gold.append(_intent_label(r["label"]))
         pred.append(_intent_label(r["label"]) if intent in accepted else intent)
     faq = [(p, r) for p, r in labelled if str(r["label"]).startswith("faq/")]
-    from actions.faq import runner_up
-
     right = idk = wrong = offered = covered = 0
     for p, r in faq:
         if (p.get("intent") or {}).get("name") in NOT_ANSWERED:
@@ -216,7 +207,7 @@ def evaluate(parses_ood: Sequence[Dict[str, Any]], ood_rows: Sequence[Dict[str, 
         # Knowledge questions rejected as out of domain whose right topic was one tap away.
         "faq_rejected_right_topic_button": sum(
             1 for p, r in faq if (p.get("intent") or {}).get("name") == "out_of_scope"
-            and _out_of_scope_topic(p) in {r["label"], *(r.get("also") or [])}),
+            and out_of_scope_topic(p) in {r["label"], *(r.get("also") or [])}),
         "faq_rejected": sum(1 for p, _ in faq if (p.get("intent") or {}).get("name") == "out_of_scope"),
         "rejected_as_out_of_scope": round(sum((p.get("intent") or {}).get("name") == "out_of_scope" for p, _ in labelled)
                                           / max(1, len(labelled)), 4),

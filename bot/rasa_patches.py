@@ -93,6 +93,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import copy
 import itertools
 import logging
 import os
@@ -102,6 +103,7 @@ from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Sequen
 logger = logging.getLogger(__name__)
 
 _applied = False
+_lookups_applied = False
 _rasa_originals: Dict[str, Any] = {}     # Rasa's own functions, where a test shows the difference
 
 
@@ -210,13 +212,13 @@ def apply_lookups() -> None:
     """The rule-key and event-class lookups of section 2 alone: also in ``rasa train`` (called
     when Rasa imports bot/nlu/classifiers.py), where the RulePolicy's contradiction check
     decodes the same rules over and over. Idempotent; ``apply()`` includes it."""
-    if "lookups" not in _rasa_originals:
-        _rasa_originals["lookups"] = True
+    global _lookups_applied
+    if not _lookups_applied:
+        _lookups_applied = True
         _patch_rule_and_event_lookups()
 
 
 def _patch_shared_states() -> None:
-
     from rasa.shared.core.domain import Domain
 
     states_of = Domain.states_for_tracker_history
@@ -225,8 +227,6 @@ def _patch_shared_states() -> None:
     def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: bool = False,
                                    ignore_rule_only_turns: bool = False,
                                    rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Dict[Text, Any]]:
-        import copy
-
         events = tracker.events
         key = (id(self), id(tracker), tracker.sender_id, len(events), id(events[-1]) if events else None,
                omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))

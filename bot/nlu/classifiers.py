@@ -98,8 +98,7 @@ class _LinearComponent(GraphComponent):
         clf = linear.logistic_regression(float(self.component_config["alpha"]),
                                          balanced=bool(self.component_config.get("balanced", True)),
                                          seed=int(self.component_config.get("random_seed", 1)),
-                                         epochs=int(self.component_config.get("epochs", 50)),
-                                         loss=str(self.component_config.get("loss", "log_loss")))
+                                         epochs=int(self.component_config.get("epochs", 50)))
         clf.fit(matrix, labels)
         self.model = {"vectorizer": vectorizer, "clf": clf}
 
